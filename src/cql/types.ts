@@ -1,0 +1,59 @@
+/**
+ * The shapes of a policy evaluation: the `policy-evaluation` card extension of
+ * ../shared/policy/criteria.md section 4 (a public contract) plus what the evaluator
+ * reports beside it.
+ */
+import type { Bundle, DeviceRequest, Resource, ServiceRequest } from 'fhir/r4';
+
+export type CriterionStatus = 'met' | 'not-met' | 'not-documented' | 'not-applicable';
+export type Pathway = 'cancer-pain' | 'spasticity' | 'chronic-non-malignant-pain' | 'undetermined';
+export type Phase = 'trial' | 'implant';
+
+export interface CriterionResult {
+  id: string;
+  status: CriterionStatus;
+  /** `Type/id` references the status rests on; omitted when there are none. */
+  evidence?: string[];
+  note?: string;
+}
+
+/** Exactly the `policy-evaluation` extension value of criteria.md section 4. */
+export interface PolicyEvaluation {
+  policy: '2022T0626C';
+  /** `Type/id` of the evaluated draft order. */
+  order: string;
+  /** The coding that triggered the evaluation. */
+  code: { system: string; code: string; display?: string };
+  phase: Phase;
+  pathway: Pathway;
+  /** Omitted when no other pathway matched. */
+  otherPathways?: Pathway[];
+  criteria: CriterionResult[];
+}
+
+/** A resource the evaluator could not use, and why (never its contents). */
+export interface SkippedResource {
+  /** `Type/id`, or `Type[index]` when the resource has no id. */
+  reference: string;
+  reason: string;
+}
+
+export interface OrderEvaluationResult {
+  /** null when the order is not one the policy governs (criteria.md section 1): no card. */
+  evaluation: PolicyEvaluation | null;
+  skipped: SkippedResource[];
+}
+
+/** The patient's record: a searchset/collection Bundle, or a plain list of resources. */
+export type PatientData = Bundle | Resource[] | unknown;
+
+export type PumpOrder = ServiceRequest | DeviceRequest;
+
+export interface EvaluateOptions {
+  /** Every order of the hook's `draftOrders` (the trial-agent rule reads them; no criterion counts them). */
+  draftOrders?: Resource[];
+  /** The date the hook was called (UTC, YYYY-MM-DD); the order date when the order has no `authoredOn`. Default: today (UTC). */
+  callDate?: string;
+  /** criteria.md section 1: a setting may turn the trial-agent requirement off. Default true. */
+  requireTrialAgent?: boolean;
+}
