@@ -42,6 +42,8 @@ export interface OrderEvaluationResult {
   /** null when the order is not one the policy governs (criteria.md section 1): no card. */
   evaluation: PolicyEvaluation | null;
   skipped: SkippedResource[];
+  /** Set when the evaluation itself failed (evaluation is then null): the caller must not present "no card" as "not governed". */
+  error?: string;
 }
 
 /** The patient's record: a searchset/collection Bundle, or a plain list of resources. */
@@ -54,6 +56,14 @@ export interface EvaluateOptions {
   draftOrders?: Resource[];
   /** The date the hook was called (UTC, YYYY-MM-DD); the order date when the order has no `authoredOn`. Default: today (UTC). */
   callDate?: string;
+  /** Evaluates as of this date (YYYY-MM-DD) instead of the order's authoredOn: for re-evaluation and tests. */
+  orderDate?: string;
   /** criteria.md section 1: a setting may turn the trial-agent requirement off. Default true. */
   requireTrialAgent?: boolean;
+}
+
+/** The evaluator: ELM, value sets and the FHIR model are loaded once when it is created. */
+export interface PolicyEngine {
+  /** Never throws for bad patient data or a malformed order: it skips what it cannot use and says so. */
+  evaluateOrder(patientData: PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult>;
 }
