@@ -1,4 +1,4 @@
-/** Tests sit next to the code (src/**/*.test.ts) and in test/ for cross-module and HTTP suites. */
+/** Tests sit next to the code (src, as *.test.ts) and in test/ for cross-module and HTTP suites. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src', '<rootDir>/test'],

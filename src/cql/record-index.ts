@@ -38,8 +38,49 @@ class Entry {
   private wrapped?: FhirObject;
   constructor(readonly json: Resource, private readonly wrapper: FhirWrapper) {}
   get object(): FhirObject {
-    return (this.wrapped ??= this.wrapper.wrap(this.json));
+    return (this.wrapped ??= identifiedByReference(this.wrapper.wrap(this.json), `${this.json.resourceType}/${this.json.id}`));
   }
+}
+
+/**
+ * cql-execution de-duplicates query results (every query without `return all`, every union) by building a deep
+ * value key of each item from its enumerable properties; on a cql-exec-fhir resource that walks and re-wraps the
+ * whole resource, which dominated evaluation time. A resource's identity is its `Type/id` (the record holds each
+ * once), so the engine gets a view whose only own enumerable property is that reference; element getters, `get`
+ * and the type information are inherited from the wrapped resource, so property access in CQL is unchanged.
+ */
+function identifiedByReference(object: FhirObject, reference: string): FhirObject {
+  return withMemoizedGet(Object.create(object, { recordReference: { value: reference, enumerable: true } }));
+}
+
+type Gettable = { get(field: string): unknown };
+
+/**
+ * cql-exec-fhir re-wraps an element (and re-parses a date) on every property access; the CQL reads the same
+ * elements many times per evaluation. Each object's `get` is memoized per field for the life of the evaluation,
+ * and so are the objects it returns. Added as an own non-enumerable property, so value equality is unaffected.
+ */
+function withMemoizedGet<T extends object>(object: T): T {
+  const inherited = (object as unknown as Gettable).get;
+  const cache = new Map<string, unknown>();
+  Object.defineProperty(object, 'get', {
+    enumerable: false,
+    value(this: Gettable, field: string): unknown {
+      if (cache.has(field)) return cache.get(field);
+      const value = memoizedValue(inherited.call(this, field));
+      cache.set(field, value);
+      return value;
+    },
+  });
+  return object;
+}
+
+function memoizedValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(memoizedValue);
+  if (value !== null && typeof value === 'object' && '_json' in value && typeof (value as Gettable).get === 'function') {
+    return withMemoizedGet(value);
+  }
+  return value;
 }
 
 export class IndexedPatient {
