@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { startFhirServer, type RunningFhirServer } from './server';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs scripts/seed.ts asynchronously, so the in-process server stays free to answer it. */
+function seed(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(TSX, [path.join(ROOT, 'scripts', 'seed.ts'), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A free port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+let server: RunningFhirServer;
+beforeAll(async () => {
+  server = await startFhirServer();
+});
+afterAll(() => server.close());
+
+describe('npm run seed', () => {
+  it('prints one line per file and exits 0', async () => {
+    const run = await seed('--fhir-url', server.baseUrl, '--dir', 'src/fhir-server/test-data');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^loaded src\/fhir-server\/test-data\/seed-patient-a\.json: 3 resources in \d+ ms$/);
+    expect(lines[1]).toMatch(/^loaded src\/fhir-server\/test-data\/seed-patient-b\.json: 2 resources in \d+ ms$/);
+    expect(lines[2]).toMatch(new RegExp(`^seeded ${server.baseUrl}: 2 files, 5 resources in \\d+ ms$`));
+    expect(run.stdout).not.toContain('Synthetic');
+  });
+
+  it('exits 1 with one clear line when the server cannot be reached', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/fhir`;
+    const run = await seed(`--fhir-url=${url}`, '--dir', 'src/fhir-server/test-data', '--timeout', '3000');
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(new RegExp(`^seed failed: Could not reach the FHIR server at ${url} \\(ECONNREFUSED`));
+  });
+
+  it('exits 2 with the usage when --fhir-url is missing', async () => {
+    const run = await seed('--dir', 'src/fhir-server/test-data');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--fhir-url is required');
+    expect(run.stderr).toContain('usage: npm run seed --');
+  });
+});
