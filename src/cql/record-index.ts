@@ -77,7 +77,7 @@ function withMemoizedGet<T extends object>(object: T): T {
 
 function memoizedValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(memoizedValue);
-  if (value !== null && typeof value === 'object' && '_json' in value && typeof (value as Gettable).get === 'function') {
+  if (value !== null && typeof value === 'object' && '_json' in value && typeof (value as unknown as Gettable).get === 'function') {
     return withMemoizedGet(value);
   }
   return value;

@@ -1,0 +1,42 @@
+/**
+ * Turns every error into `{ "error": code, "message": text }` with the right status. Body-parser
+ * errors are mapped by their `type`; anything unexpected is a 500 whose message says nothing
+ * about the cause (that goes to the log, with the request id, never the body).
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { HttpError } from './errors';
+import type { Logger } from './logger';
+
+const BODY_PARSER_ERRORS: Record<string, HttpError> = {
+  'entity.too.large': new HttpError(413, 'payload-too-large', 'request body is larger than this service accepts'),
+  'entity.parse.failed': new HttpError(400, 'invalid-request', 'request body is not valid JSON'),
+  'entity.verify.failed': new HttpError(400, 'invalid-request', 'request body could not be verified'),
+  'encoding.unsupported': new HttpError(415, 'unsupported-media-type', 'request body encoding is not supported'),
+  'charset.unsupported': new HttpError(415, 'unsupported-media-type', 'request body charset is not supported'),
+  'request.aborted': new HttpError(400, 'invalid-request', 'request body was not received completely'),
+  'request.size.invalid': new HttpError(400, 'invalid-request', 'request body length does not match Content-Length'),
+};
+
+export const notFound: RequestHandler = (req, res) => {
+  res.status(404).json({ error: 'not-found', message: `no route for ${req.method} ${req.path.slice(0, 200)}` });
+};
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    const type = (err as { type?: unknown } | null)?.type;
+    const known = err instanceof HttpError ? err : typeof type === 'string' ? BODY_PARSER_ERRORS[type] : undefined;
+    if (known) {
+      if (known.status >= 500) logger.error({ requestId: res.locals.requestId, status: known.status, code: known.code }, 'request failed');
+      if (!res.headersSent) res.status(known.status).json({ error: known.code, message: known.message });
+      return;
+    }
+    // The name and the stack frames only: the message (the stack's first line) may quote request data.
+    const frames = typeof (err as Error | null)?.stack === 'string' ? (err as Error).stack!.split('\n').slice(1).join('\n') : undefined;
+    logger.error({ requestId: res.locals.requestId, errorName: (err as Error | null)?.name, stack: frames }, 'unexpected error');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(500).json({ error: 'internal-error', message: 'the service failed to handle this request' });
+  };
+}

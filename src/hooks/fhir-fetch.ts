@@ -1,0 +1,244 @@
+/**
+ * Reads what the EHR did not prefetch from the EHR's own FHIR server (fhir-kit-client), with the
+ * limits a CDS service needs against a slow or hostile server: a timeout on every request, a cap
+ * on response size, `Bundle.link` next pages followed only on the same server and only so far,
+ * redirects followed only on the same server, and the access token sent to that server only.
+ *
+ * `FhirFetcher` is the seam: a later hardening pass can wrap it (for example with an allowlist of
+ * FHIR servers) without touching prefetch resolution. `allowServer` is the built-in hook for that.
+ */
+import Client from 'fhir-kit-client';
+import type { Bundle, FhirResource } from 'fhir/r4';
+import { Agent } from 'undici';
+
+export type FhirFetchFailure =
+  | 'not-allowed'
+  | 'unreachable'
+  | 'timeout'
+  | 'unauthorized'
+  | 'http-error'
+  | 'too-large'
+  | 'redirect'
+  | 'foreign-link'
+  | 'invalid-response';
+
+/** Why a query failed, in words safe to return to the EHR (no token, no response body). */
+export class FhirFetchError extends Error {
+  constructor(
+    readonly reason: FhirFetchFailure,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'FhirFetchError';
+  }
+}
+
+export interface FhirQuery {
+  /** The EHR's FHIR base URL (already validated as absolute http(s)). */
+  fhirServer: string;
+  accessToken?: string;
+  /** A relative query such as `Patient/123` or `Condition?patient=123`. */
+  query: string;
+  /** Aborts every request of this query (the hook call's deadline). */
+  signal?: AbortSignal;
+}
+
+export interface FhirFetchResult {
+  /** The resource read, or every resource of every page of a search; empty when a read found nothing. */
+  resources: FhirResource[];
+  pages: number;
+  /** True when pages were left unread because of the page limit. */
+  truncated: boolean;
+}
+
+export interface FhirFetcher {
+  fetch(query: FhirQuery): Promise<FhirFetchResult>;
+  close(): Promise<void>;
+}
+
+export interface FhirFetcherOptions {
+  timeoutMs: number;
+  maxPages: number;
+  maxResponseBytes: number;
+  /** Refuse a FHIR server before any request (default: every http(s) server). */
+  allowServer?: (url: URL) => boolean;
+}
+
+const MAX_REDIRECTS = 3;
+
+/**
+ * fhir-kit-client's `debug` output (DEBUG=fhir-kit-client:*) prints request URLs, which carry
+ * patient ids, the bodies of error responses, and headers: keep it off whatever DEBUG says.
+ * (`debug` is the instance fhir-kit-client itself loads.)
+ */
+function silenceClientDebugOutput(): void {
+  const debug = require('debug') as { enable(namespaces: string): void; disable(): string };
+  const enabled = debug.disable();
+  debug.enable([enabled, '-fhir-kit-client:*'].filter(Boolean).join(','));
+}
+
+/** True when `target` lies under the FHIR base: same origin and path prefix. */
+function isUnderBase(target: URL, base: URL): boolean {
+  const basePath = base.pathname.endsWith('/') ? base.pathname : base.pathname + '/';
+  return target.origin === base.origin && (target.pathname + '/').startsWith(basePath);
+}
+
+/** The base as a directory URL, so relative references resolve beneath it. */
+function baseDirectory(base: URL): string {
+  return base.href.endsWith('/') ? base.href : base.href + '/';
+}
+
+interface HttpErrorShape {
+  response: { status: number };
+  config?: { headers?: { get(name: string): string | null } };
+}
+
+function isHttpError(error: unknown): error is HttpErrorShape {
+  const response = (error as { response?: { status?: unknown } } | null)?.response;
+  return typeof response?.status === 'number';
+}
+
+function describeNetworkError(error: unknown, transportCode: string | undefined, deadline?: AbortSignal): FhirFetchError {
+  const name = (error as { name?: string } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new FhirFetchError('timeout', deadline?.aborted ? 'the hook deadline passed' : 'the FHIR server did not answer in time');
+  }
+  const code = transportCode ?? (error as { cause?: { code?: string } } | null)?.cause?.code;
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return new FhirFetchError('too-large', 'the FHIR response is larger than allowed');
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new FhirFetchError('timeout', 'the FHIR server did not answer in time');
+  }
+  return new FhirFetchError('unreachable', 'the FHIR server could not be reached');
+}
+
+interface DispatchHandler {
+  onError?(error: unknown): void;
+}
+
+/**
+ * Hands requests to the shared pool and remembers the transport error of the last one: fetch()
+ * reports a cut-off body only as "terminated", and does not always pass the reason on.
+ */
+function observingDispatcher(pool: Agent): { dispatcher: object; lastErrorCode(): string | undefined } {
+  let code: string | undefined;
+  const dispatcher = {
+    dispatch(options: Parameters<Agent['dispatch']>[0], handler: DispatchHandler): boolean {
+      code = undefined;
+      const observed = new Proxy(handler, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target);
+          if (prop !== 'onError' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+          return (error: unknown) => {
+            code = (error as { code?: string } | null)?.code;
+            return value.call(target, error);
+          };
+        },
+      });
+      return pool.dispatch(options, observed as Parameters<Agent['dispatch']>[1]);
+    },
+  };
+  return { dispatcher, lastErrorCode: () => code };
+}
+
+export function createFhirFetcher(options: FhirFetcherOptions): FhirFetcher {
+  silenceClientDebugOutput();
+  // One connection pool for every EHR server; undici enforces the size cap while reading.
+  const pool = new Agent({
+    maxResponseSize: options.maxResponseBytes,
+    connect: { timeout: options.timeoutMs },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+  });
+  const allowServer = options.allowServer ?? (() => true);
+
+  async function get(client: Client, observer: ReturnType<typeof observingDispatcher>, base: URL, url: string, deadline?: AbortSignal): Promise<unknown> {
+    let target = url;
+    for (let hop = 0; ; hop++) {
+      const timeout = AbortSignal.timeout(options.timeoutMs);
+      const signal = deadline ? AbortSignal.any([timeout, deadline]) : timeout;
+      try {
+        return await client.request(target, { options: { signal } });
+      } catch (error) {
+        if (!isHttpError(error)) throw describeNetworkError(error, observer.lastErrorCode(), deadline);
+        const { status } = error.response;
+        if (status >= 300 && status < 400) {
+          const location = error.config?.headers?.get('location');
+          const next = location ? new URL(location, new URL(target, baseDirectory(base))) : undefined;
+          if (!next || !isUnderBase(next, base)) throw new FhirFetchError('redirect', 'the FHIR server redirected to another server', status);
+          if (hop >= MAX_REDIRECTS) throw new FhirFetchError('redirect', 'the FHIR server redirected too many times', status);
+          target = next.href;
+          continue;
+        }
+        if (status === 401 || status === 403) throw new FhirFetchError('unauthorized', `the FHIR server refused access (HTTP ${status})`, status);
+        if (status >= 200 && status < 300) throw new FhirFetchError('invalid-response', 'the FHIR server answered with something other than JSON', status);
+        throw new FhirFetchError('http-error', `the FHIR server answered HTTP ${status}`, status);
+      }
+    }
+  }
+
+  function asResource(body: unknown): FhirResource {
+    if (typeof body !== 'object' || body === null || typeof (body as { resourceType?: unknown }).resourceType !== 'string') {
+      throw new FhirFetchError('invalid-response', 'the FHIR server answered with something other than a FHIR resource');
+    }
+    return body as FhirResource;
+  }
+
+  async function fetchQuery({ fhirServer, accessToken, query, signal }: FhirQuery): Promise<FhirFetchResult> {
+    const base = new URL(fhirServer.replace(/\/+$/, ''));
+    if (!allowServer(base)) throw new FhirFetchError('not-allowed', 'this FHIR server is not allowed');
+    const observer = observingDispatcher(pool);
+    const client = new Client({
+      baseUrl: base.href,
+      // Compressed bodies would slip past the size cap, so ask for none.
+      customHeaders: { 'accept-encoding': 'identity' },
+      requestOptions: { redirect: 'manual', dispatcher: observer.dispatcher } as RequestInit,
+    });
+    if (accessToken) client.bearerToken = accessToken;
+
+    const isRead = !query.includes('?');
+    let first: FhirResource;
+    try {
+      first = asResource(await get(client, observer, base, query, signal));
+    } catch (error) {
+      // A read of a resource the server does not have is "no data", not a failure.
+      if (isRead && error instanceof FhirFetchError && (error.status === 404 || error.status === 410)) {
+        return { resources: [], pages: 1, truncated: false };
+      }
+      throw error;
+    }
+    if (first.resourceType === 'OperationOutcome') throw new FhirFetchError('invalid-response', 'the FHIR server answered with an OperationOutcome');
+    if (isRead) return { resources: [first], pages: 1, truncated: false };
+    if (first.resourceType !== 'Bundle') throw new FhirFetchError('invalid-response', 'the FHIR search did not return a Bundle');
+
+    const resources: FhirResource[] = [];
+    let bundle: Bundle = first;
+    let pages = 1;
+    for (;;) {
+      for (const entry of bundle.entry ?? []) {
+        if (entry.search?.mode === 'outcome' || !entry.resource || entry.resource.resourceType === 'OperationOutcome') continue;
+        resources.push(entry.resource);
+      }
+      const next = bundle.link?.find((link) => link.relation === 'next')?.url;
+      if (!next) return { resources, pages, truncated: false };
+      if (pages >= options.maxPages) return { resources, pages, truncated: true };
+      let nextUrl: URL;
+      try {
+        nextUrl = new URL(next, baseDirectory(base));
+      } catch {
+        throw new FhirFetchError('invalid-response', 'the FHIR search returned an invalid next link');
+      }
+      // The token must never follow a link to another server.
+      if (!isUnderBase(nextUrl, base)) throw new FhirFetchError('foreign-link', 'the FHIR search linked its next page to another server');
+      const page = asResource(await get(client, observer, base, nextUrl.href, signal));
+      if (page.resourceType !== 'Bundle') throw new FhirFetchError('invalid-response', 'a FHIR search page was not a Bundle');
+      bundle = page;
+      pages++;
+    }
+  }
+
+  return {
+    fetch: fetchQuery,
+    close: () => pool.close(),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * One hook call from validated request to cards: pick the orders, gather the patient's record
+ * (prefetch, then the EHR's FHIR server), evaluate each order with the policy engine, render
+ * a card for each order the policy governs.
+ */
+import type { PolicyEngine, PumpOrder } from '../cql/types';
+import { buildCard, buildEvaluationFailedCard } from './cards';
+import type { FhirFetcher } from './fhir-fetch';
+import { draftOrderResources, ordersToEvaluate } from './orders';
+import { gatherPatientRecord } from './prefetch';
+import type { LoadedService } from './service-definitions';
+import type { Card, HookRequest, HookResponse } from './types';
+
+export interface HookCallDeps {
+  engine: PolicyEngine;
+  fetcher: FhirFetcher;
+  requireTrialAgent: boolean;
+  /** Deadline for fetching missing prefetch, in ms (0: none beyond the per-request timeout). */
+  deadlineMs: number;
+  now: () => Date;
+}
+
+export interface HookCallResult {
+  response: HookResponse;
+  /** For the log line: counts and keys, no data. */
+  stats: { orders: number; fetchedKeys: string[]; truncatedKeys: string[]; skippedResources: number; failedEvaluations: number };
+}
+
+function orderReference(order: PumpOrder, index: number): string {
+  return order.id ? `${order.resourceType}/${order.id}` : `${order.resourceType} (draft order ${index + 1})`;
+}
+
+export async function runHookCall(
+  deps: HookCallDeps,
+  service: LoadedService,
+  request: HookRequest,
+  policyPageUrl: string,
+  /** Aborts fetching from outside (e.g. a whole-call deadline kept by the caller). */
+  signal?: AbortSignal,
+): Promise<HookCallResult> {
+  const drafts = draftOrderResources(request);
+  const orders = ordersToEvaluate(request, drafts);
+  if (orders.length === 0) {
+    return { response: { cards: [] }, stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: 0, failedEvaluations: 0 } };
+  }
+
+  const signals = [...(signal ? [signal] : []), ...(deps.deadlineMs > 0 ? [AbortSignal.timeout(deps.deadlineMs)] : [])];
+  const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+  const { record, fetchedKeys, truncatedKeys } = await gatherPatientRecord(service, request, deps.fetcher, deadline);
+
+  const callDate = deps.now().toISOString().slice(0, 10);
+  const results = await Promise.all(
+    orders.map((order) =>
+      deps.engine.evaluateOrder(record, order, { draftOrders: drafts, callDate, requireTrialAgent: deps.requireTrialAgent }),
+    ),
+  );
+
+  const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate };
+  const cards = results.flatMap((result, i): Card[] => {
+    if (result.evaluation) return [buildCard(result.evaluation, cardContext)];
+    if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];
+    return [];
+  });
+  const skippedResources = results.reduce((n, r) => n + r.skipped.length, 0);
+  const failedEvaluations = results.filter((r) => r.error !== undefined).length;
+  return { response: { cards }, stats: { orders: orders.length, fetchedKeys, truncatedKeys, skippedResources, failedEvaluations } };
+}

@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadServiceCatalog } from './service-definitions';
+
+function dirWith(files: Record<string, unknown>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hooks-defs-'));
+  for (const [name, content] of Object.entries(files)) {
+    fs.writeFileSync(path.join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
+  }
+  return dir;
+}
+
+const valid = { id: 'svc', hook: 'order-sign', title: 'T', description: 'D', prefetch: { patient: 'Patient/{{context.patientId}}' } };
+
+describe('loadServiceCatalog', () => {
+  it('loads the project hooks/*.json and serves them as the discovery response', () => {
+    const catalog = loadServiceCatalog();
+    const ids = JSON.parse(catalog.discoveryJson).services.map((s: { id: string }) => s.id);
+    expect(ids).toEqual(['intrathecal-pump-order-select', 'intrathecal-pump-order-sign']);
+    expect(catalog.get('intrathecal-pump-order-sign')?.templates.get('patient')?.source).toBe('Patient/{{context.patientId}}');
+    expect(catalog.get('nope')).toBeUndefined();
+  });
+
+  it.each([
+    ['an unknown hook', { ...valid, hook: 'patient-view' }, /"hook" must be one of/],
+    ['a missing title', { ...valid, title: undefined }, /"title" is required/],
+    ['a prefetch that is not a query', { ...valid, prefetch: { patient: 7 } }, /prefetch "patient" must be a query string/],
+    ['an unknown prefetch token', { ...valid, prefetch: { patient: 'Patient/{{context.nope}}' } }, /unsupported token/],
+  ])('stops startup on %s', (_name, definition, message) => {
+    expect(() => loadServiceCatalog(dirWith({ 'svc.json': definition }))).toThrow(message);
+  });
+
+  it('stops startup on invalid JSON and on duplicate ids', () => {
+    expect(() => loadServiceCatalog(dirWith({ 'a.json': '{' }))).toThrow();
+    expect(() => loadServiceCatalog(dirWith({ 'a.json': valid, 'b.json': valid }))).toThrow(/duplicate service id "svc"/);
+  });
+});

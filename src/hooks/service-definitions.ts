@@ -1,0 +1,76 @@
+/**
+ * The CDS services this server offers, read once at startup from hooks/*.json (data, not code:
+ * the discovery response is exactly those files). A malformed file stops startup.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { compileTemplate, type CompiledTemplate } from './prefetch-template';
+import { HOOK_NAMES, type HookName, type ServiceDefinition } from './types';
+
+export interface LoadedService {
+  definition: ServiceDefinition;
+  /** Prefetch key -> compiled template, in the file's order. */
+  templates: Map<string, CompiledTemplate>;
+}
+
+export interface ServiceCatalog {
+  /** The body of `GET /cds-services`, serialised once. */
+  discoveryJson: string;
+  get(id: string): LoadedService | undefined;
+}
+
+/** The project root is the nearest folder holding package.json (src/ under ts-node/jest, dist/src/ when built). */
+function defaultServicesDir(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find the project root (package.json) above ' + __dirname);
+    dir = parent;
+  }
+  return path.join(dir, 'hooks');
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '';
+}
+
+function parseDefinition(raw: unknown, file: string): ServiceDefinition {
+  const fail = (what: string): never => {
+    throw new Error(`${file}: ${what}`);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('not a JSON object');
+  const d = raw as Record<string, unknown>;
+  if (!nonEmptyString(d.id) || !/^[A-Za-z0-9._-]+$/.test(d.id)) fail('"id" must be a URL-safe string');
+  if (!HOOK_NAMES.includes(d.hook as HookName)) fail(`"hook" must be one of ${HOOK_NAMES.join(', ')}`);
+  if (!nonEmptyString(d.title)) fail('"title" is required');
+  if (!nonEmptyString(d.description)) fail('"description" is required');
+  if (typeof d.prefetch !== 'object' || d.prefetch === null || Array.isArray(d.prefetch)) fail('"prefetch" must be an object');
+  for (const [key, template] of Object.entries(d.prefetch as object)) {
+    if (!nonEmptyString(template)) fail(`prefetch "${key}" must be a query string`);
+  }
+  if (d.usageRequirements !== undefined && !nonEmptyString(d.usageRequirements)) fail('"usageRequirements" must be a non-empty string');
+  return d as unknown as ServiceDefinition;
+}
+
+export function loadServiceCatalog(dir: string = defaultServicesDir()): ServiceCatalog {
+  const files = fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort();
+  if (files.length === 0) throw new Error(`no service definitions (*.json) in ${dir}`);
+
+  const services = new Map<string, LoadedService>();
+  for (const name of files) {
+    const file = path.join(dir, name);
+    const definition = parseDefinition(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+    if (services.has(definition.id)) throw new Error(`${file}: duplicate service id "${definition.id}"`);
+    const templates = new Map(Object.entries(definition.prefetch).map(([key, source]) => [key, compileTemplate(source)]));
+    services.set(definition.id, { definition, templates });
+  }
+
+  const discoveryJson = JSON.stringify({ services: [...services.values()].map((s) => s.definition) });
+  return {
+    discoveryJson,
+    get: (id) => services.get(id),
+  };
+}

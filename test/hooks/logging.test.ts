@@ -1,0 +1,60 @@
+/** What the service logs for a hook call: ids, timings and counts; never the body, patient data or tokens. */
+import request from 'supertest';
+import type { Logger } from '../../src/hooks/logger';
+import { makeApp, PATIENT_ID, RecordingEngine, SIGN, signRequest } from './helpers';
+
+function capturingLogger(): Logger & { lines: { level: string; obj: object; msg?: string }[] } {
+  const lines: { level: string; obj: object; msg?: string }[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+const TOKEN = 'secret-access-token-42';
+const auth = { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'cds-service' };
+
+it('logs one line per hook call with request id, service, hookInstance, duration and cards', async () => {
+  const logger = capturingLogger();
+  const app = makeApp(new RecordingEngine(), { logger });
+  try {
+    const body = signRequest({ fhirServer: 'https://ehr.example.org/fhir', fhirAuthorization: auth });
+    const res = await request(app).post(SIGN).set('X-Request-Id', 'req-123').send(body).expect(200);
+    expect(logger.lines).toEqual([
+      {
+        level: 'info',
+        msg: 'hook call',
+        obj: expect.objectContaining({
+          requestId: 'req-123',
+          service: 'intrathecal-pump-order-sign',
+          hookInstance: body.hookInstance,
+          durationMs: expect.any(Number),
+          cards: res.body.cards.length,
+        }),
+      },
+    ]);
+    const logged = JSON.stringify(logger.lines);
+    expect(logged).not.toContain(TOKEN);
+    expect(logged).not.toContain(PATIENT_ID);
+    expect(logged).not.toContain('1970-03-01');
+  } finally {
+    await app.closeResources();
+  }
+});
+
+it('logs an unexpected failure with the request id and without the error message', async () => {
+  const logger = capturingLogger();
+  const app = makeApp(
+    {
+      evaluateOrder: async () => {
+        throw new Error(`cannot read birthDate of Patient/${PATIENT_ID}`);
+      },
+    },
+    { logger },
+  );
+  try {
+    await request(app).post(SIGN).set('X-Request-Id', 'req-500').send(signRequest()).expect(500);
+    expect(logger.lines).toEqual([{ level: 'error', msg: 'unexpected error', obj: expect.objectContaining({ requestId: 'req-500', errorName: 'Error' }) }]);
+    expect(JSON.stringify(logger.lines)).not.toContain(PATIENT_ID);
+  } finally {
+    await app.closeResources();
+  }
+});

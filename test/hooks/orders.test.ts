@@ -1,0 +1,123 @@
+/**
+ * Which draft orders reach the evaluator and how many cards come back, through HTTP. The
+ * recording engine governs orders whose id starts with "pump-" (a stand-in for the CQL's decision).
+ */
+import type { Resource } from 'fhir/r4';
+import request from 'supertest';
+import { draftBundle, emptyValuePaths, makeApp, PATIENT_ID, RecordingEngine, SELECT, selectRequest, serviceRequest, SIGN, signRequest } from './helpers';
+
+const medication = {
+  resourceType: 'MedicationRequest',
+  id: 'med-1',
+  status: 'draft',
+  intent: 'order',
+  subject: { reference: `Patient/${PATIENT_ID}` },
+  medicationCodeableConcept: { text: 'morphine' },
+} as Resource;
+const device = {
+  resourceType: 'DeviceRequest',
+  id: 'pump-device',
+  status: 'draft',
+  intent: 'order',
+  subject: { reference: `Patient/${PATIENT_ID}` },
+  codeCodeableConcept: { coding: [{ system: 'https://bluebutton.cms.gov/resources/codesystem/hcpcs', code: 'E0783' }] },
+} as Resource;
+
+let engine: RecordingEngine;
+let app: ReturnType<typeof makeApp>;
+beforeEach(() => {
+  engine = new RecordingEngine();
+  app = makeApp(engine);
+});
+afterEach(() => app.closeResources());
+
+describe('order-sign', () => {
+  it('sends every ServiceRequest and DeviceRequest to the evaluator and nothing else', async () => {
+    const draftOrders = draftBundle(serviceRequest('lab-1'), medication, serviceRequest('pump-1'), device);
+    await request(app).post(SIGN).send(signRequest({}, { draftOrders })).expect(200);
+    expect(engine.calls.map((c) => c.order.id)).toEqual(['lab-1', 'pump-1', 'pump-device']);
+  });
+
+  it('returns one card per governed order, with distinct uuids', async () => {
+    const draftOrders = draftBundle(serviceRequest('pump-1'), serviceRequest('pump-2'), serviceRequest('lab-1'));
+    const res = await request(app).post(SIGN).send(signRequest({}, { draftOrders })).expect(200);
+    expect(res.body.cards.map((c: any) => c.extension['policy-evaluation'].order)).toEqual(['ServiceRequest/pump-1', 'ServiceRequest/pump-2']);
+    const uuids = res.body.cards.flatMap((c: any) => [c.uuid, ...(c.suggestions ?? []).map((s: any) => s.uuid)]);
+    expect(new Set(uuids).size).toBe(uuids.length);
+  });
+
+  it('answers {"cards": []} for orders the evaluator does not govern', async () => {
+    const res = await request(app).post(SIGN).send(signRequest({}, { draftOrders: draftBundle(serviceRequest('lab-1')) })).expect(200);
+    expect(res.body).toEqual({ cards: [] });
+  });
+
+  it('does not read the record at all when no order can be a pump order', async () => {
+    // No prefetch and no fhirServer: fetching would be a 412.
+    const res = await request(app)
+      .post(SIGN)
+      .send(signRequest({ prefetch: undefined }, { draftOrders: draftBundle(medication) }))
+      .expect(200);
+    expect(res.body).toEqual({ cards: [] });
+    expect(engine.calls).toHaveLength(0);
+  });
+
+  it('survives draft orders with missing fields', async () => {
+    const bare = { resourceType: 'ServiceRequest' } as Resource;
+    const noCode = { resourceType: 'DeviceRequest', id: 'dr-x' } as Resource;
+    const res = await request(app).post(SIGN).send(signRequest({}, { draftOrders: draftBundle(bare, noCode) })).expect(200);
+    expect(res.body).toEqual({ cards: [] });
+    expect(engine.calls).toHaveLength(2);
+  });
+
+  it('answers an empty draftOrders Bundle with no cards', async () => {
+    const res = await request(app).post(SIGN).send(signRequest({}, { draftOrders: { resourceType: 'Bundle' } })).expect(200);
+    expect(res.body).toEqual({ cards: [] });
+  });
+
+  it('shows a card saying the check failed when the evaluator reports an error', async () => {
+    const failing = makeApp({ evaluateOrder: async () => ({ evaluation: null, skipped: [], error: 'the policy could not be evaluated' }) });
+    try {
+      const res = await request(failing).post(SIGN).send(signRequest()).expect(200);
+      expect(res.body.cards).toHaveLength(1);
+      expect(res.body.cards[0].summary).toMatch(/could not be checked/);
+      expect(res.body.cards[0].extension).toBeUndefined();
+      expect(emptyValuePaths(res.body)).toEqual([]);
+    } finally {
+      await failing.closeResources();
+    }
+  });
+});
+
+describe('order-select', () => {
+  it('evaluates only the selected orders', async () => {
+    const draftOrders = draftBundle(serviceRequest('pump-1'), serviceRequest('pump-2'), device);
+    const res = await request(app).post(SELECT).send(selectRequest(['ServiceRequest/pump-2'], draftOrders)).expect(200);
+    expect(engine.calls.map((c) => c.order.id)).toEqual(['pump-2']);
+    expect(res.body.cards).toHaveLength(1);
+    // The rest of the draft orders still reach the evaluator (the trial-agent rule reads them).
+    expect(engine.calls[0].options?.draftOrders?.map((r) => r.id)).toEqual(['pump-1', 'pump-2', 'pump-device']);
+  });
+
+  it('answers no cards when the selection holds no ServiceRequest or DeviceRequest', async () => {
+    const draftOrders = draftBundle(serviceRequest('pump-1'), medication);
+    const res = await request(app).post(SELECT).send(selectRequest(['MedicationRequest/med-1'], draftOrders)).expect(200);
+    expect(res.body).toEqual({ cards: [] });
+    expect(engine.calls).toHaveLength(0);
+  });
+});
+
+describe('card shape over HTTP', () => {
+  it('has no null or empty value anywhere in the response', async () => {
+    const draftOrders = draftBundle(serviceRequest('pump-1'), device);
+    const res = await request(app).post(SIGN).send(signRequest({}, { draftOrders })).expect(200);
+    expect(res.body.cards).toHaveLength(2);
+    expect(emptyValuePaths(res.body)).toEqual([]);
+  });
+
+  it('links to the policy page on the host the request came to', async () => {
+    const res = await request(app).post(SIGN).set('Host', 'cds.example.org:8443').send(signRequest()).expect(200);
+    const card = res.body.cards[0];
+    expect(card.links).toEqual([{ label: expect.any(String), url: 'http://cds.example.org:8443/policy/2022T0626C', type: 'absolute' }]);
+    expect(card.source.url).toBe('http://cds.example.org:8443/policy/2022T0626C');
+  });
+});
