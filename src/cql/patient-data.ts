@@ -12,6 +12,10 @@ const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const RESOURCE_TYPE = /^[A-Z][A-Za-z]{1,63}$/;
 const DATE_KEYS = new Set(['authoredOn', 'issued', 'recordedDate', 'birthDate', 'start', 'end', 'recorded', 'date', 'lastOccurrence']);
 const MAX_DEPTH = 32;
+// Complex elements the policy reads, by name: a string or a list where an object belongs is unusable data.
+const OBJECT_KEYS = new Set(['clinicalStatus', 'verificationStatus', 'medicationCodeableConcept', 'valueCodeableConcept',
+  'codeCodeableConcept', 'valueQuantity', 'subject', 'patient', 'dispenseRequest']);
+const LIST_OF_OBJECT_KEYS = new Set(['reasonCode', 'reasonReference', 'usedCode', 'orderDetail', 'partOf', 'category', 'entry']);
 
 export interface UsableData {
   resources: Resource[];
@@ -48,6 +52,12 @@ export function findProblem(value: unknown, path: string, depth = 0): string | n
     const at = path ? `${path}.${key}` : key;
     if (child === null) return `${at}: null is not a FHIR value`;
     if (isDateKey(key) && typeof child !== 'object' && !isValidFhirDateTime(child)) return `${at}: not a valid FHIR date or dateTime`;
+    const isObject = typeof child === 'object' && !Array.isArray(child);
+    if ((OBJECT_KEYS.has(key) || /Period$|^period$/.test(key) || (key === 'code' && path === '')) && !isObject) return `${at}: must be an object`;
+    if (LIST_OF_OBJECT_KEYS.has(key) && !(Array.isArray(child) && child.every((c) => c !== null && typeof c === 'object' && !Array.isArray(c)))) {
+      return `${at}: must be a list of objects`;
+    }
+    if (key === 'statusReason' && typeof child !== 'object') return `${at}: must be a CodeableConcept`;
     if (key === 'coding') {
       if (!Array.isArray(child)) return `${at}: must be a list of Codings`;
       for (const [i, coding] of child.entries()) {
@@ -76,7 +86,6 @@ function entriesOf(data: unknown): { items: unknown[]; skipped: SkippedResource[
     if (!Array.isArray(entry)) return { items: [], skipped: [{ reference: 'Bundle', reason: 'Bundle.entry is not a list' }] };
     return { items: entry.map((e) => (e && typeof e === 'object' ? (e as { resource?: unknown }).resource : e)), skipped: [] };
   }
-  if (data == null) return { items: [], skipped: [] };
   return { items: [], skipped: [{ reference: 'patientData', reason: 'not a FHIR Bundle or a list of resources' }] };
 }
 
