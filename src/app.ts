@@ -1,27 +1,42 @@
 /**
- * The CDS Hooks service as an Express app: JSON body parser with a size limit, CORS, request
- * ids, the routes, and one error handler. Everything expensive (service definitions, policy
- * page, FHIR connection pool, the policy engine) is made once here or passed in.
+ * The CDS Hooks service as an Express app, in the order a request meets it: request log and id,
+ * health, CORS, client authentication and rate limit (before the body is read), the JSON body
+ * parser with a size limit, the routes, and one error handler. Everything expensive (service
+ * definitions, policy page, FHIR connection pool, the policy engine) is made once here or passed in.
  */
-import { randomUUID } from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
-import pino from 'pino';
+import express, { type Express } from 'express';
 import type { Config } from './config';
 import type { PolicyEngine } from './cql/types';
 import { cors } from './hooks/cors';
 import { errorHandler, notFound } from './hooks/error-handler';
 import { createMemoryFeedbackStore, type FeedbackStore } from './hooks/feedback';
 import { createFhirFetcher, type FhirFetcher } from './hooks/fhir-fetch';
-import type { Logger } from './hooks/logger';
 import { renderPolicyPage } from './hooks/policy-page';
 import { cdsRoutes } from './hooks/routes';
 import { loadServiceCatalog } from './hooks/service-definitions';
+import { createLogger, type Logger } from './logging/logger';
+import { createRequestLogging } from './logging/request-log';
+import { createHealthRouter, type ReadinessReport } from './ops/health';
+import { createRateLimit } from './ops/rate-limit';
+import { createClientAuth, getClientIssuer } from './security/client-auth';
+import { loadSecurityConfig, type SecurityConfig } from './security/config';
+import { checkFhirServer, type FhirServerCheck } from './security/fhir-server-allowlist';
+
+// Fetching missing prefetch stops this long before the call's deadline, so a slow FHIR server
+// gets the specification's 412 rather than the deadline's 503.
+const FETCH_MARGIN_MS = 500;
 
 export interface AppOptions {
   engine: PolicyEngine;
   config: Config;
-  /** pino or anything with its info/warn/error; default pino at config.logLevel. */
+  /** Client trust, fhirServer allowlist and rate limit; default: from the environment with trust off. */
+  security?: SecurityConfig;
+  /** Default: pino at config.logLevel with tokens redacted. */
   logger?: Logger;
+  /** Which FHIR servers a caller may have us fetch from; default: the security configuration's allowlists. */
+  fhirServerPolicy?: (issuer: string | undefined, fhirServer: string) => FhirServerCheck;
+  /** What GET /ready reports; default: ready (the engine was loaded before the app was made). */
+  readiness?: () => ReadinessReport;
   feedbackStore?: FeedbackStore;
   /** Default: fhir-kit-client with config's timeout, page and size limits. */
   fhirFetcher?: FhirFetcher;
@@ -29,8 +44,6 @@ export interface AppOptions {
   servicesDir?: string;
   /** Clock for the call date; default the system clock. */
   now?: () => Date;
-  /** Runs before hook and feedback calls, e.g. CDS Hooks JWT verification. */
-  authenticate?: RequestHandler;
 }
 
 export interface CdsApp extends Express {
@@ -38,19 +51,11 @@ export interface CdsApp extends Express {
   closeResources(): Promise<void>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-const requestId: RequestHandler = (req, res, next) => {
-  const incoming = req.get('x-request-id');
-  const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  res.locals.requestId = id;
-  res.setHeader('X-Request-Id', id);
-  next();
-};
-
 export function createApp(options: AppOptions): CdsApp {
   const { config } = options;
-  const logger: Logger = options.logger ?? pino({ level: config.logLevel });
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const security = options.security ?? loadSecurityConfig(process.env, { trustClients: false, sandboxFhirPort: config.sandboxFhirPort });
+  const fhirServerPolicy = options.fhirServerPolicy ?? ((issuer, url) => checkFhirServer(issuer, url, security));
   const fetcher =
     options.fhirFetcher ??
     createFhirFetcher({
@@ -61,22 +66,29 @@ export function createApp(options: AppOptions): CdsApp {
 
   const app = express() as CdsApp;
   app.disable('x-powered-by');
-  app.use(requestId);
+  app.use(createRequestLogging(logger));
+  app.use(createHealthRouter(options.readiness ?? (() => ({ engine: true, serviceDefinitions: true }))));
   app.use(cors);
+  app.use(
+    '/cds-services',
+    createClientAuth({ security, publicBaseUrl: config.publicBaseUrl, logger }),
+    createRateLimit({ perMinute: security.rateLimitPerMinute, burst: security.rateLimitBurst }),
+  );
   app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
   app.use(
     cdsRoutes({
       engine: options.engine,
       fetcher,
       requireTrialAgent: config.requireTrialAgent,
-      deadlineMs: config.hookDeadlineMs,
+      deadlineMs: Math.max(0, config.hookDeadlineMs - FETCH_MARGIN_MS),
+      callDeadlineMs: config.hookDeadlineMs,
       now: options.now ?? (() => new Date()),
       catalog: loadServiceCatalog(options.servicesDir),
       feedbackStore: options.feedbackStore ?? createMemoryFeedbackStore(),
       policyPageHtml: renderPolicyPage(),
       publicBaseUrl: config.publicBaseUrl,
       logger,
-      authenticate: options.authenticate,
+      authorizeFhirServer: (res, fhirServer) => fhirServerPolicy(getClientIssuer(res), fhirServer),
     }),
   );
   app.use(notFound);

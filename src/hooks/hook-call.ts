@@ -3,7 +3,7 @@
  * (prefetch, then the EHR's FHIR server), evaluate each order with the policy engine, render
  * a card for each order the policy governs.
  */
-import type { PolicyEngine, PumpOrder } from '../cql/types';
+import type { PolicyEngine, PolicyEvaluation, PumpOrder } from '../cql/types';
 import { buildCard, buildEvaluationFailedCard } from './cards';
 import type { FhirFetcher } from './fhir-fetch';
 import { draftOrderResources, ordersToEvaluate } from './orders';
@@ -24,6 +24,8 @@ export interface HookCallResult {
   response: HookResponse;
   /** For the log line: counts and keys, no data. */
   stats: { orders: number; fetchedKeys: string[]; truncatedKeys: string[]; skippedResources: number; failedEvaluations: number };
+  /** The evaluations behind the cards (for the log line's criterion counts). */
+  evaluations: PolicyEvaluation[];
 }
 
 function orderReference(order: PumpOrder, index: number): string {
@@ -41,7 +43,11 @@ export async function runHookCall(
   const drafts = draftOrderResources(request);
   const orders = ordersToEvaluate(request, drafts);
   if (orders.length === 0) {
-    return { response: { cards: [] }, stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: 0, failedEvaluations: 0 } };
+    return {
+      response: { cards: [] },
+      stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: 0, failedEvaluations: 0 },
+      evaluations: [],
+    };
   }
 
   const signals = [...(signal ? [signal] : []), ...(deps.deadlineMs > 0 ? [AbortSignal.timeout(deps.deadlineMs)] : [])];
@@ -63,5 +69,9 @@ export async function runHookCall(
   });
   const skippedResources = results.reduce((n, r) => n + r.skipped.length, 0);
   const failedEvaluations = results.filter((r) => r.error !== undefined).length;
-  return { response: { cards }, stats: { orders: orders.length, fetchedKeys, truncatedKeys, skippedResources, failedEvaluations } };
+  return {
+    response: { cards },
+    stats: { orders: orders.length, fetchedKeys, truncatedKeys, skippedResources, failedEvaluations },
+    evaluations: results.flatMap((r) => (r.evaluation ? [r.evaluation] : [])),
+  };
 }

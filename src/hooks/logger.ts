@@ -1,15 +1,10 @@
 /**
- * The logging surface the hooks code uses: pino's, so a pino logger can be passed as is.
+ * The logging surface the hooks code uses: pino's (created by src/logging/logger.ts with tokens redacted).
  * Log ids, timings and outcomes only: never request bodies, patient data or tokens.
  */
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+import pino from 'pino';
 
-export const silentLogger: Logger = {
-  info() {},
-  warn() {},
-  error() {},
-};
+export type { Logger } from 'pino';
+
+/** For tests and benchmarks that do not read the logs. */
+export const silentLogger = pino({ level: 'silent' });

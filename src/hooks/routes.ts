@@ -2,8 +2,10 @@
  * The CDS Hooks endpoints. Handlers are thin: they look up the service, call the module that
  * does the work, and write the answer; errors go to the app's error handler.
  */
-import { Router, type Request, type RequestHandler } from 'express';
-import { unknownService } from './errors';
+import { Router, type Request, type Response } from 'express';
+import { annotateHookCall } from '../logging/request-log';
+import { respondDeadlineExceeded, withDeadline } from '../ops/deadline';
+import { invalid, unknownService } from './errors';
 import { validateFeedback, type FeedbackStore } from './feedback';
 import { runHookCall, type HookCallDeps } from './hook-call';
 import type { Logger } from './logger';
@@ -17,11 +19,11 @@ export interface RouteDeps extends HookCallDeps {
   policyPageHtml: string;
   publicBaseUrl?: string;
   logger: Logger;
-  /** Runs before hook and feedback calls (for example CDS Hooks JWT verification). */
-  authenticate?: RequestHandler;
+  /** Deadline of the whole call; past it the answer is 503 with Retry-After. */
+  callDeadlineMs: number;
+  /** Whether this caller may have us fetch from this FHIR server (SSRF guard); the message names the reason. */
+  authorizeFhirServer: (res: Response, fhirServer: string) => { ok: true } | { ok: false; message: string };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function baseUrlOf(req: Request, configured?: string): string {
   return configured ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
@@ -29,39 +31,43 @@ function baseUrlOf(req: Request, configured?: string): string {
 
 export function cdsRoutes(deps: RouteDeps): Router {
   const router = Router();
-  const guarded: RequestHandler[] = deps.authenticate ? [deps.authenticate] : [];
 
   router.get('/cds-services', (_req, res) => {
     res.type('application/json').send(deps.catalog.discoveryJson);
   });
 
-  router.post('/cds-services/:id', ...guarded, async (req, res) => {
-    const started = process.hrtime.bigint();
+  router.post('/cds-services/:id', async (req, res) => {
     const service = deps.catalog.get(req.params.id as string);
     if (!service) throw unknownService(req.params.id as string);
     const request = validateHookRequest(req.body, service.definition.hook);
+    if (request.fhirServer !== undefined) {
+      const allowed = deps.authorizeFhirServer(res, request.fhirServer);
+      if (!allowed.ok) throw invalid(`fhirServer: ${allowed.message}`);
+    }
     const policyPageUrl = `${baseUrlOf(req, deps.publicBaseUrl)}${POLICY.pagePath}`;
-    const { response, stats } = await runHookCall(deps, service, request, policyPageUrl);
+    const outcome = await withDeadline((signal) => runHookCall(deps, service, request, policyPageUrl, signal), deps.callDeadlineMs);
+    if (outcome.kind === 'deadline-exceeded') {
+      annotateHookCall(res, { service: service.definition.id, hookInstance: request.hookInstance, cards: 0, outcome: 'deadline' });
+      return respondDeadlineExceeded(res, outcome.deadlineMs);
+    }
+    const { response, stats, evaluations } = outcome.value;
     res.json(response);
-    deps.logger.info(
-      {
-        requestId: res.locals.requestId,
-        service: service.definition.id,
-        // CDS Hooks makes hookInstance a UUID; anything else could carry caller data, so it stays out.
-        ...(UUID.test(request.hookInstance) && { hookInstance: request.hookInstance }),
-        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-        orders: stats.orders,
-        cards: response.cards.length,
-        fetchedKeys: stats.fetchedKeys,
-        ...(stats.truncatedKeys.length > 0 && { truncatedKeys: stats.truncatedKeys }),
-        ...(stats.skippedResources > 0 && { skippedResources: stats.skippedResources }),
-        ...(stats.failedEvaluations > 0 && { failedEvaluations: stats.failedEvaluations }),
-      },
-      'hook call',
-    );
+    annotateHookCall(res, {
+      service: service.definition.id,
+      hookInstance: request.hookInstance,
+      cards: response.cards.length,
+      criteria: evaluations.flatMap((e) => e.criteria),
+      outcome: stats.failedEvaluations > 0 ? 'evaluation-failed' : response.cards.length > 0 ? 'cards' : 'no-card',
+    });
+    if (stats.truncatedKeys.length > 0 || stats.skippedResources > 0) {
+      deps.logger.warn(
+        { requestId: res.locals.requestId, truncatedKeys: stats.truncatedKeys, skippedResources: stats.skippedResources },
+        'hook call read partial data',
+      );
+    }
   });
 
-  router.post('/cds-services/:id/feedback', ...guarded, async (req, res) => {
+  router.post('/cds-services/:id/feedback', async (req, res) => {
     const service = deps.catalog.get(req.params.id as string);
     if (!service) throw unknownService(req.params.id as string);
     const items = validateFeedback(req.body);

@@ -58,8 +58,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({}), ...overrides };
 }
 
+/** Transport tests point at FHIR servers on random ports; the allowlist itself is tested in security.test.ts. */
+export const allowAnyFhirServer: AppOptions['fhirServerPolicy'] = (_issuer, url) => ({ ok: true, url });
+
 export function makeApp(engine: PolicyEngine, options: Partial<AppOptions> = {}): CdsApp {
-  return createApp({ engine, config: testConfig(), logger: silentLogger, ...options });
+  return createApp({ engine, config: testConfig(), logger: silentLogger, fhirServerPolicy: allowAnyFhirServer, ...options });
 }
 
 export function serviceRequest(id: string, overrides: Partial<ServiceRequest> = {}): ServiceRequest {

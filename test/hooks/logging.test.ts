@@ -1,12 +1,23 @@
 /** What the service logs for a hook call: ids, timings and counts; never the body, patient data or tokens. */
 import request from 'supertest';
-import type { Logger } from '../../src/hooks/logger';
+import { createLogger, type Logger } from '../../src/logging/logger';
 import { makeApp, PATIENT_ID, RecordingEngine, SIGN, signRequest } from './helpers';
 
-function capturingLogger(): Logger & { lines: { level: string; obj: object; msg?: string }[] } {
-  const lines: { level: string; obj: object; msg?: string }[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
-  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+const LEVELS: Record<number, string> = { 30: 'info', 40: 'warn', 50: 'error' };
+
+/** The app's real logger (redaction included), writing parsed lines into an array. */
+function capturingLogger(): Logger & { lines: { level: string; obj: Record<string, unknown>; msg?: string }[] } {
+  const lines: { level: string; obj: Record<string, unknown>; msg?: string }[] = [];
+  const logger = createLogger({
+    level: 'info',
+    destination: {
+      write: (line: string) => {
+        const { level, msg, ...obj } = JSON.parse(line);
+        lines.push({ level: LEVELS[level] ?? String(level), obj, msg });
+      },
+    },
+  });
+  return Object.assign(logger, { lines });
 }
 
 const TOKEN = 'secret-access-token-42';
@@ -21,13 +32,16 @@ it('logs one line per hook call with request id, service, hookInstance, duration
     expect(logger.lines).toEqual([
       {
         level: 'info',
-        msg: 'hook call',
+        msg: 'request',
         obj: expect.objectContaining({
           requestId: 'req-123',
+          route: '/cds-services/:id',
+          status: 200,
           service: 'intrathecal-pump-order-sign',
           hookInstance: body.hookInstance,
           durationMs: expect.any(Number),
           cards: res.body.cards.length,
+          criteria: expect.any(Object),
         }),
       },
     ]);
@@ -52,7 +66,10 @@ it('logs an unexpected failure with the request id and without the error message
   );
   try {
     await request(app).post(SIGN).set('X-Request-Id', 'req-500').send(signRequest()).expect(500);
-    expect(logger.lines).toEqual([{ level: 'error', msg: 'unexpected error', obj: expect.objectContaining({ requestId: 'req-500', errorName: 'Error' }) }]);
+    expect(logger.lines).toEqual([
+      { level: 'error', msg: 'unexpected error', obj: expect.objectContaining({ requestId: 'req-500', errorName: 'Error' }) },
+      { level: 'error', msg: 'request', obj: expect.objectContaining({ requestId: 'req-500', status: 500 }) },
+    ]);
     expect(JSON.stringify(logger.lines)).not.toContain(PATIENT_ID);
   } finally {
     await app.closeResources();
