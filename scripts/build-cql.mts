@@ -3,10 +3,14 @@
  * in build/elm/ with the official translator compiled to JavaScript. Runs at build time only: the service loads
  * the ELM and never translates per request. Any message of error severity fails the build and is printed as
  * `file:line:column message`.
+ *
+ * Options (for tests that translate a folder of their own): `--cql-dir <dir>` (repeatable; default cql/ and
+ * test/cql/) and `--out <dir>` (default build/). Relative paths are taken from the current directory.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import {
   CqlCompilerOptions,
   CqlTranslator,
@@ -21,7 +25,9 @@ import ucum from '@lhncbc/ucum-lhc';
 import { generateFhirHelpers } from './cql/fhirhelpers.mts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const out = path.join(root, 'build');
+const args = parseArgs({ options: { 'cql-dir': { type: 'string', multiple: true }, out: { type: 'string' } } }).values;
+const cqlDirs = (args['cql-dir'] ?? [path.join(root, 'cql'), path.join(root, 'test/cql')]).map((d) => path.resolve(d));
+const out = path.resolve(args.out ?? path.join(root, 'build'));
 const fhirModelInfo = fs.readFileSync(require_resolve('cql-exec-fhir/lib/modelInfos/fhir-modelinfo-4.0.1.xml'), 'utf8');
 const systemModelInfo = fs.readFileSync(path.join(root, 'cql/modelinfo/system-modelinfo.xml'), 'utf8');
 
@@ -113,7 +119,7 @@ function main(): void {
   const helpersFile = path.join(out, 'cql', 'FHIRHelpers.cql');
   fs.writeFileSync(helpersFile, generateFhirHelpers(path.join(root, 'cql/fhirhelpers/FHIRHelpers.core.cql'), fhirModelInfo));
   const helpers: Source = { file: helpersFile, text: fs.readFileSync(helpersFile, 'utf8'), name: 'FHIRHelpers' };
-  const sources = librarySources([path.join(root, 'cql'), path.join(root, 'test/cql')], helpers);
+  const sources = librarySources(cqlDirs, helpers);
 
   let failed = false;
   for (const source of sources.values()) {
@@ -124,8 +130,9 @@ function main(): void {
       for (const line of errors) console.error(line);
       continue;
     }
-    fs.writeFileSync(path.join(out, 'elm', `${source.name}.json`), elm);
-    console.log(`translated ${path.relative(root, source.file)} -> build/elm/${source.name}.json (${Date.now() - t0} ms, ${warnings} warnings)`);
+    const elmFile = path.join(out, 'elm', `${source.name}.json`);
+    fs.writeFileSync(elmFile, elm);
+    console.log(`translated ${path.relative(root, source.file)} -> ${path.relative(root, elmFile)} (${Date.now() - t0} ms, ${warnings} warnings)`);
   }
   if (failed) {
     console.error('CQL translation failed');
