@@ -15,6 +15,7 @@ import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { loadPolicyEngine } from '../src/cql/engine';
 import { silentLogger } from '../src/hooks/logger';
+import { loadSecurityConfig } from '../src/security/config';
 
 const CALLS = Number(process.argv[2] ?? 500);
 const WARMUP = 20;
@@ -118,7 +119,9 @@ function summary(label: string, samples: number[]): string {
 
 async function main(): Promise<void> {
   const engine = await loadPolicyEngine();
-  const app = createApp({ engine, config: loadConfig({}), logger: silentLogger });
+  // One client sending 500 calls back to back would meet the per-client rate limit, which is not what is measured.
+  const security = loadSecurityConfig({ CDS_RATE_LIMIT_PER_MINUTE: '0' }, { trustClients: false, sandboxFhirPort: 8080 });
+  const app = createApp({ engine, config: loadConfig({}), logger: silentLogger, security });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cds-services/intrathecal-pump-order-sign`;
