@@ -31,7 +31,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     // The name and the stack frames only: the message (the stack's first line) may quote request data.
-    const frames = typeof (err as Error | null)?.stack === 'string' ? (err as Error).stack!.split('\n').slice(1).join('\n') : undefined;
+    // A message can span several lines, so keep only the lines that are frames.
+    const stack = (err as Error | null)?.stack;
+    const frames = typeof stack === 'string' ? stack.split('\n').filter((line) => /^\s+at /.test(line)).join('\n') : undefined;
     logger.error({ requestId: res.locals.requestId, errorName: (err as Error | null)?.name, stack: frames }, 'unexpected error');
     if (res.headersSent) {
       res.end();

@@ -41,7 +41,8 @@ function resourcesOf(resource: Resource): FhirResource[] {
 function dedupe(resources: FhirResource[]): FhirResource[] {
   const seen = new Set<string>();
   return resources.filter((r) => {
-    if (!r.id) return true;
+    // Only a string id identifies a resource (and only a string can be safely put in a key).
+    if (typeof r.id !== 'string' || r.id === '') return true;
     const key = `${r.resourceType}/${r.id}`;
     if (seen.has(key)) return false;
     seen.add(key);

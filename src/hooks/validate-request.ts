@@ -59,6 +59,7 @@ function validateAuthorization(value: unknown): FhirAuthorization {
 function validateResource(value: unknown, path: string): Resource {
   if (!isObject(value)) throw invalid(`${path} must be a FHIR resource (JSON object)`);
   if (typeof value.resourceType !== 'string' || value.resourceType === '') throw invalid(`${path}.resourceType is required`);
+  if (value.id !== undefined && typeof value.id !== 'string') throw invalid(`${path}.id must be a string`);
   return value as unknown as Resource;
 }
 

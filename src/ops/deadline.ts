@@ -20,7 +20,7 @@ export class DeadlineExceededError extends Error {
 
 /**
  * Runs `work` against a deadline. `work` receives an AbortSignal that fires at the deadline; pass it
- * on (safeFetchJson's `signal`) so outstanding FHIR requests stop instead of running on unseen.
+ * on (the FHIR fetcher's signal) so outstanding FHIR requests stop instead of running on unseen.
  * Resolves `{ kind: 'done' }` with the value, or `{ kind: 'deadline-exceeded' }` once `ms` has
  * passed; a rejection of `work` before the deadline is passed through unchanged, one after it is
  * swallowed (nobody is waiting for it any more).
