@@ -1,7 +1,9 @@
 /**
- * Every setting the service reads from the environment, in one place. README.md's configuration
- * table lists the same variables; keep them in step.
+ * The service's settings from the environment (client trust, the fhirServer allowlist and the rate limit
+ * are in src/security/config.ts). README.md's configuration table lists every variable; keep them in step.
  */
+import { envBool as bool, envInt as int } from './env-values';
+
 export interface Config {
   /** Port of the CDS service. */
   port: number;
@@ -22,22 +24,6 @@ export interface Config {
   /** criteria.md section 1: whether a trial order needs an intrathecal agent in the draft orders. */
   requireTrialAgent: boolean;
   logLevel: string;
-}
-
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return value;
-}
-
-function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
