@@ -159,6 +159,19 @@ describe('cnmp-conservative-6mo', () => {
     );
   });
 
+  test('a clinical-drug code outside the value set counts when its display names a pain medication as a whole word', async () => {
+    // RxNorm 1049621 is a clinical drug (oxycodone 5 MG oral tablet), not an ingredient of the value set.
+    const named = rx('1049621', 'oxyCODONE Hydrochloride 5 MG Oral Tablet');
+    const rxOrder = medicationRequest(named, { status: 'completed', authoredOn: '2025-01-01', validityEnd: '2025-07-01' });
+    expect(await cnmp('cnmp-conservative-6mo', [rxOrder])).toMatchObject({ status: 'met', evidence: [ref(rxOrder)] });
+  });
+
+  test('a name inside another word does not count (no whole-word match, no value-set code)', async () => {
+    const lookalike = rx('999999', 'Oxycodonex Oral Tablet');
+    const rxOrder = medicationRequest(lookalike, { status: 'completed', authoredOn: '2025-01-01', validityEnd: '2025-07-01' });
+    expect((await cnmp('cnmp-conservative-6mo', [rxOrder])).status).toBe('not-documented');
+  });
+
   test('a completed MedicationRequest lasts to dispenseRequest.validityPeriod.end', async () => {
     const rxOrder = medicationRequest(CODE.gabapentin, { status: 'completed', authoredOn: '2025-01-01', validityEnd: '2025-07-01' });
     expect((await cnmp('cnmp-conservative-6mo', [rxOrder])).status).toBe('met');
