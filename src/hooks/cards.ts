@@ -43,6 +43,8 @@ export interface CardContext {
   patientId: string;
   /** The hook call's date (UTC, YYYY-MM-DD), used as authoredOn of suggested orders. */
   callDate: string;
+  /** Prefetch keys whose search had more pages than the service reads: the record behind the card is partial. */
+  partialKeys?: string[];
   newId?: () => string;
 }
 
@@ -88,7 +90,7 @@ function checklistLine(c: CriterionResult): string {
   return `- ${box} **${escapeMarkdown(criterionTitle(c.id))}** (\`${c.id.replace(/[`\r\n]/g, '')}\`) — ${STATUS_LABELS[c.status] ?? c.status}${note}`;
 }
 
-function detailOf(e: PolicyEvaluation): string {
+function detailOf(e: PolicyEvaluation, partialKeys: string[] = []): string {
   const lines: string[] = [];
   const coding = `${CODE_SYSTEM_NAMES[e.code.system] ?? escapeMarkdown(e.code.system)} ${escapeMarkdown(e.code.code)}`;
   const display = e.code.display ? ` ${escapeMarkdown(e.code.display)}` : '';
@@ -117,6 +119,13 @@ function detailOf(e: PolicyEvaluation): string {
   }
   lines.push('');
   lines.push(...e.criteria.map(checklistLine));
+  if (partialKeys.length > 0) {
+    lines.push('');
+    lines.push(
+      `Part of the record was not read (${partialKeys.map(escapeMarkdown).join(', ')}: more results than the service reads), ` +
+        'so a criterion shown as not documented may be documented in the part not read.',
+    );
+  }
   return lines.join('\n');
 }
 
@@ -152,7 +161,7 @@ export function buildCard(evaluation: PolicyEvaluation, ctx: CardContext): Card 
   return {
     uuid: newId(),
     summary: summaryOf(evaluation),
-    detail: detailOf(evaluation),
+    detail: detailOf(evaluation, ctx.partialKeys),
     indicator,
     source: { label: POLICY.label, url: ctx.policyPageUrl, topic: CARD_TOPIC },
     ...(suggestions.length > 0 && { suggestions, selectionBehavior: 'any' as const }),

@@ -61,7 +61,7 @@ export async function runHookCall(
     ),
   );
 
-  const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate };
+  const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys };
   const cards = results.flatMap((result, i): Card[] => {
     if (result.evaluation) return [buildCard(result.evaluation, cardContext)];
     if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];

@@ -142,9 +142,9 @@ describe('no prefetch', () => {
     );
   });
 
-  it('stops at the page limit', async () => {
+  it('stops at the page limit, and the card says the record behind it is partial', async () => {
     const engine = new RecordingEngine();
-    await withApp(
+    const res = await withApp(
       engine,
       (app) => request(app).post(SIGN).send(signRequest({ prefetch: undefined, fhirServer: fhir.baseUrl })).expect(200),
       { fhirMaxPages: 1 },
@@ -153,6 +153,8 @@ describe('no prefetch', () => {
     // One page of the embedded server's default size (20) out of 25.
     expect(conditions.length).toBeLessThan(serverConditionRefs.length);
     expect(conditions.length).toBeGreaterThan(0);
+    expect(res.body.cards.length).toBeGreaterThan(0);
+    for (const card of res.body.cards) expect(card.detail).toContain('Part of the record was not read (conditions');
   });
 
   it('answers 412 naming the missing keys when there is no fhirServer', async () => {
