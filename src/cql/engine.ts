@@ -23,7 +23,7 @@ export interface EngineLocations {
   valueSetDir?: string;
 }
 
-export async function loadPolicyEngine(locations: EngineLocations = {}): Promise<PolicyEngine & { ready: true }> {
+export async function loadPolicyEngine(locations: EngineLocations = {}): Promise<PolicyEngine> {
   const elmDir = locations.elmDir ?? path.join(ROOT, 'build', 'elm');
   const valueSetDir = locations.valueSetDir ?? path.join(ROOT, 'cql', 'valuesets');
   const { library, elm } = loadElmLibrary(elmDir, POLICY_LIBRARY);
@@ -41,8 +41,6 @@ function assertValueSetsPresent(defs: Array<{ name: string; id: string }>, codes
 }
 
 class CqlPolicyEngine implements PolicyEngine {
-  readonly ready = true as const;
-
   constructor(
     private readonly library: ConstructorParameters<typeof Executor>[0],
     private readonly codeService: PolicyCodeService,
