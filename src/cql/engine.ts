@@ -13,7 +13,7 @@ import { usableResources } from './patient-data';
 import { IndexedPatient, SinglePatientSource, type FhirWrapper } from './record-index';
 import { loadValueSets, type PolicyCodeService } from './value-sets';
 import { toPolicyEvaluation, type EvaluationTuple } from './evaluation-result';
-import type { EvaluateOptions, OrderEvaluationResult, PatientData, PolicyEngine, PumpOrder, SkippedResource } from './types';
+import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PumpOrder, SkippedResource } from './types';
 
 export const POLICY_LIBRARY = 'ImplantedSpinalDrugDelivery';
 const ROOT = path.resolve(__dirname, '..', '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
@@ -50,40 +50,60 @@ class CqlPolicyEngine implements PolicyEngine {
   async evaluateOrder(patientData: PatientData, order: PumpOrder, options: EvaluateOptions = {}): Promise<OrderEvaluationResult> {
     const drafts = draftOrdersWithIds(order, options.draftOrders);
     const record = usableResources(patientData);
-    const draftRefs = new Set(drafts.resources.map((r) => `${r.resourceType}/${r.id}`));
-    // A draft order is being placed: when the record holds the same resource, the draft version is the one to read.
-    const resources = [...drafts.resources, ...record.resources.filter((r) => !draftRefs.has(`${r.resourceType}/${r.id}`))];
     const skipped: SkippedResource[] = [...drafts.skipped, ...record.skipped];
-    const orderRef = drafts.orderRef;
-    if (!orderRef) return { evaluation: null, skipped };
-
-    const parameters = {
-      'Order Reference': orderRef,
-      'Draft Order References': [...draftRefs],
-      'Call Date': CqlDate.parse(options.callDate ?? new Date().toISOString().slice(0, 10)),
-      // cql-execution hands back its own definition object for a parameter with no default that is not passed.
-      'Order Date Override': options.orderDate ? CqlDate.parse(options.orderDate) : null,
-      'Require Trial Agent': options.requireTrialAgent ?? true,
-    };
+    if (!drafts.orderRef) return { evaluation: null, skipped };
     try {
-      const executor = new Executor(this.library, this.codeService as never, parameters);
-      const source = new SinglePatientSource(new IndexedPatient(resources, this.wrapper));
-      const results = await executor.exec_expression('Evaluation', source as never, DateTime.fromJSDate(new Date(), 0));
-      const patientResults = Object.values(results.patientResults)[0] as { Evaluation?: EvaluationTuple | null } | undefined;
-      const tuple = patientResults?.Evaluation;
+      const tuple = await this.run<EvaluationTuple>('Evaluation', drafts, record.resources, options);
       return { evaluation: tuple ? toPolicyEvaluation(tuple) : null, skipped };
     } catch (error) {
       // The CQL met data it could not handle; report it rather than guess an evaluation.
       return { evaluation: null, skipped, error: `the policy could not be evaluated: ${(error as Error).message ?? String(error)}` };
     }
   }
+
+  async orderPhase(order: PumpOrder, options: Pick<EvaluateOptions, 'draftOrders' | 'requireTrialAgent'> = {}): Promise<Phase | null> {
+    const drafts = draftOrdersWithIds(order, options.draftOrders);
+    if (!drafts.orderRef) return null;
+    try {
+      return (await this.run<Phase>('Phase', drafts, [], options)) ?? null;
+    } catch {
+      // Undecidable without the record: let the full evaluation run and report.
+      return null;
+    }
+  }
+
+  /** Evaluates one expression of the policy library for the draft orders and the record. */
+  private async run<T>(expression: string, drafts: DraftOrders, record: Resource[], options: EvaluateOptions): Promise<T | null | undefined> {
+    const draftRefs = new Set(drafts.resources.map((r) => `${r.resourceType}/${r.id}`));
+    // A draft order is being placed: when the record holds the same resource, the draft version is the one to read.
+    const resources = [...drafts.resources, ...record.filter((r) => !draftRefs.has(`${r.resourceType}/${r.id}`))];
+    const parameters = {
+      'Order Reference': drafts.orderRef,
+      'Draft Order References': [...draftRefs],
+      'Call Date': CqlDate.parse(options.callDate ?? new Date().toISOString().slice(0, 10)),
+      // cql-execution hands back its own definition object for a parameter with no default that is not passed.
+      'Order Date Override': options.orderDate ? CqlDate.parse(options.orderDate) : null,
+      'Require Trial Agent': options.requireTrialAgent ?? true,
+    };
+    const executor = new Executor(this.library, this.codeService as never, parameters);
+    const source = new SinglePatientSource(new IndexedPatient(resources, this.wrapper));
+    const results = await executor.exec_expression(expression, source as never, DateTime.fromJSDate(new Date(), 0));
+    const patientResults = Object.values(results.patientResults)[0] as Record<string, T | null> | undefined;
+    return patientResults?.[expression];
+  }
+}
+
+interface DraftOrders {
+  resources: Resource[];
+  orderRef?: string;
+  skipped: SkippedResource[];
 }
 
 /**
  * Draft orders with ids: the order to evaluate is always among them. A draft without an id gets a local one
  * (`draft-N`) so the CQL can tell the order apart and keep drafts out of the record.
  */
-function draftOrdersWithIds(order: PumpOrder, draftOrders: Resource[] = []): { resources: Resource[]; orderRef?: string; skipped: SkippedResource[] } {
+function draftOrdersWithIds(order: PumpOrder, draftOrders: Resource[] = []): DraftOrders {
   const all = draftOrders.includes(order as Resource) ? draftOrders : [order as Resource, ...draftOrders];
   const withIds = all.map((r, i) =>
     r && typeof r === 'object' && typeof r.resourceType === 'string' && typeof r.id !== 'string' ? { ...r, id: `draft-${i + 1}` } : r,

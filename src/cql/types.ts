@@ -66,4 +66,9 @@ export interface EvaluateOptions {
 export interface PolicyEngine {
   /** Never throws for bad patient data or a malformed order: it skips what it cannot use and says so. */
   evaluateOrder(patientData: PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult>;
+  /**
+   * The phase criteria.md section 1 gives the order, from the order and the draft orders alone (no record), or null
+   * when the policy does not govern it: lets a caller skip fetching the record for orders that get no card.
+   */
+  orderPhase(order: PumpOrder, options?: Pick<EvaluateOptions, 'draftOrders' | 'requireTrialAgent'>): Promise<Phase | null>;
 }

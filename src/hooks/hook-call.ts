@@ -41,7 +41,12 @@ export async function runHookCall(
   signal?: AbortSignal,
 ): Promise<HookCallResult> {
   const drafts = draftOrderResources(request);
-  const orders = ordersToEvaluate(request, drafts);
+  const candidates = ordersToEvaluate(request, drafts);
+  // Which orders the policy governs follows from the orders alone: the record is fetched only when one is.
+  const phases = await Promise.all(
+    candidates.map((order) => deps.engine.orderPhase(order, { draftOrders: drafts, requireTrialAgent: deps.requireTrialAgent })),
+  );
+  const orders = candidates.filter((_, i) => phases[i] !== null);
   if (orders.length === 0) {
     return {
       response: { cards: [] },

@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Bundle, FhirResource, Resource, ServiceRequest } from 'fhir/r4';
 import { createApp, type AppOptions, type CdsApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import type { EvaluateOptions, OrderEvaluationResult, PatientData, PolicyEngine, PolicyEvaluation, PumpOrder } from '../../src/cql/types';
+import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PolicyEvaluation, PumpOrder } from '../../src/cql/types';
 import { silentLogger } from '../../src/hooks/logger';
 
 export const SIGN = '/cds-services/intrathecal-pump-order-sign';
@@ -26,11 +26,18 @@ export interface RecordedCall {
  */
 export class RecordingEngine implements PolicyEngine {
   readonly calls: RecordedCall[] = [];
+  /** Ids of the orders whose phase was asked. */
+  readonly phaseCalls: Array<string | undefined> = [];
   constructor(private readonly evaluationFor: (order: PumpOrder) => PolicyEvaluation | null = defaultEvaluation) {}
 
   async evaluateOrder(patientData: PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult> {
     this.calls.push({ patientData, order, options });
     return { evaluation: this.evaluationFor(order), skipped: [] };
+  }
+
+  async orderPhase(order: PumpOrder): Promise<Phase | null> {
+    this.phaseCalls.push(order.id);
+    return this.evaluationFor(order)?.phase ?? null;
   }
 
   /** `Type/id` of every resource the engine received as the patient's record in call `i`. */
@@ -53,6 +60,9 @@ export function defaultEvaluation(order: PumpOrder): PolicyEvaluation | null {
     ],
   };
 }
+
+/** For stand-in engines whose evaluation is what a test is about: every order is governed. */
+export const everyOrderGoverned = async (): Promise<Phase> => 'implant';
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({}), ...overrides };

@@ -4,7 +4,7 @@
  */
 import type { Resource } from 'fhir/r4';
 import request from 'supertest';
-import { draftBundle, emptyValuePaths, makeApp, PATIENT_ID, RecordingEngine, SELECT, selectRequest, serviceRequest, SIGN, signRequest } from './helpers';
+import { draftBundle, emptyValuePaths, everyOrderGoverned, makeApp, PATIENT_ID, RecordingEngine, SELECT, selectRequest, serviceRequest, SIGN, signRequest } from './helpers';
 
 const medication = {
   resourceType: 'MedicationRequest',
@@ -32,10 +32,20 @@ beforeEach(() => {
 afterEach(() => app.closeResources());
 
 describe('order-sign', () => {
-  it('sends every ServiceRequest and DeviceRequest to the evaluator and nothing else', async () => {
+  it('asks the phase of every ServiceRequest and DeviceRequest, and evaluates only the governed ones', async () => {
     const draftOrders = draftBundle(serviceRequest('lab-1'), medication, serviceRequest('pump-1'), device);
     await request(app).post(SIGN).send(signRequest({}, { draftOrders })).expect(200);
-    expect(engine.calls.map((c) => c.order.id)).toEqual(['lab-1', 'pump-1', 'pump-device']);
+    expect(engine.phaseCalls).toEqual(['lab-1', 'pump-1', 'pump-device']);
+    expect(engine.calls.map((c) => c.order.id)).toEqual(['pump-1', 'pump-device']);
+  });
+
+  it('does not need the record for orders the policy does not govern (no prefetch, no fhirServer: no 412)', async () => {
+    const res = await request(app)
+      .post(SIGN)
+      .send(signRequest({ prefetch: undefined }, { draftOrders: draftBundle(serviceRequest('lab-1')) }))
+      .expect(200);
+    expect(res.body).toEqual({ cards: [] });
+    expect(engine.calls).toHaveLength(0);
   });
 
   it('returns one card per governed order, with distinct uuids', async () => {
@@ -66,7 +76,7 @@ describe('order-sign', () => {
     const noCode = { resourceType: 'DeviceRequest', id: 'dr-x' } as Resource;
     const res = await request(app).post(SIGN).send(signRequest({}, { draftOrders: draftBundle(bare, noCode) })).expect(200);
     expect(res.body).toEqual({ cards: [] });
-    expect(engine.calls).toHaveLength(2);
+    expect(engine.phaseCalls).toHaveLength(2);
   });
 
   it('answers an empty draftOrders Bundle with no cards', async () => {
@@ -75,7 +85,10 @@ describe('order-sign', () => {
   });
 
   it('shows a card saying the check failed when the evaluator reports an error', async () => {
-    const failing = makeApp({ evaluateOrder: async () => ({ evaluation: null, skipped: [], error: 'the policy could not be evaluated' }) });
+    const failing = makeApp({
+      orderPhase: everyOrderGoverned,
+      evaluateOrder: async () => ({ evaluation: null, skipped: [], error: 'the policy could not be evaluated' }),
+    });
     try {
       const res = await request(failing).post(SIGN).send(signRequest()).expect(200);
       expect(res.body.cards).toHaveLength(1);

@@ -32,10 +32,14 @@ beforeAll(async () => {
 // A CNMP patient: the pathway does not matter here, only whether (and how) the order is evaluated.
 const record = (): Resource[] => [patient(), condition(icd('M96.1'))];
 
+/** The phase of the full evaluation; `orderPhase`, which reads only the orders, must always agree with it. */
 async function phaseOf(order: Parameters<typeof run>[2], drafts: Resource[] = [], requireTrialAgent?: boolean): Promise<string | null> {
   const result = await run(engine, record(), order, { drafts, requireTrialAgent });
   expect(result.error).toBeUndefined();
-  return result.evaluation?.phase ?? null;
+  const phase = result.evaluation?.phase ?? null;
+  const options = { draftOrders: [order, ...drafts], ...(requireTrialAgent === undefined ? {} : { requireTrialAgent }) };
+  expect(await engine.orderPhase(order, options)).toBe(phase);
+  return phase;
 }
 
 describe('trial orders (CPT 62320-62327) need a named intrathecal trial agent', () => {
