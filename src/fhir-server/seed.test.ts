@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Bundle } from 'fhir/r4';
 import { SeedError, listBundleFiles, seedFhirServer, waitForFhirServer } from './seed';
 import { startFhirServer, type RunningFhirServer } from './server';
+import { closedPort } from '../../test/support/ports';
 
 const TEST_DATA = path.join(__dirname, 'test-data');
 const GOOD_FILES = [path.join(TEST_DATA, 'seed-patient-a.json'), path.join(TEST_DATA, 'seed-patient-b.json')];
@@ -44,14 +44,6 @@ async function total(query: string): Promise<number | undefined> {
   return ((await get(`${server.baseUrl}/${query}`)).body as Bundle).total;
 }
 
-/** A free port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('listBundleFiles', () => {
   it('lists the *.json files of a folder in name order', () => {

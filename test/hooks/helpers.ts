@@ -9,6 +9,7 @@ import { createApp, type AppOptions, type CdsApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PolicyEvaluation, PumpOrder } from '../../src/cql/types';
 import { silentLogger } from '../../src/hooks/logger';
+export { closedPort } from '../support/ports';
 
 export const SIGN = '/cds-services/intrathecal-pump-order-sign';
 export const SELECT = '/cds-services/intrathecal-pump-order-select';
@@ -129,15 +130,6 @@ export function fullPrefetch(): Record<string, Resource | null> {
     allergies: searchset(),
     coverage: searchset({ resourceType: 'Coverage', id: 'pre-cov-1', status: 'active', beneficiary: subject, payor: [{ display: 'Payer' }] } as Resource),
   };
-}
-
-/** A port on 127.0.0.1 that was free a moment ago and has nothing listening now: connections are refused. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A TCP server that accepts connections and never says a word. */
