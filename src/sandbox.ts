@@ -5,10 +5,10 @@
  */
 import path from 'node:path';
 import { loadConfig } from './config';
+import { PROJECT_ROOT as ROOT } from './project-root';
 import { listBundleFiles, seedFhirServer, startFhirServer } from './fhir-server';
 import { startCdsService } from './server/start-cds-service';
 
-const ROOT = path.resolve(__dirname, '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
 
 async function main(): Promise<void> {
   const { sandboxFhirPort } = loadConfig();

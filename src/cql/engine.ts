@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Date as CqlDate, DateTime, Executor } from 'cql-execution';
 import { FHIRWrapper } from 'cql-exec-fhir';
 import type { Resource } from 'fhir/r4';
+import { PROJECT_ROOT } from '../project-root';
 import { loadElmLibrary } from './elm';
 import { usableResources } from './patient-data';
 import { IndexedPatient, SinglePatientSource, type FhirWrapper } from './record-index';
@@ -16,7 +17,6 @@ import { toPolicyEvaluation, type EvaluationTuple } from './evaluation-result';
 import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PumpOrder, SkippedResource } from './types';
 
 export const POLICY_LIBRARY = 'ImplantedSpinalDrugDelivery';
-const ROOT = path.resolve(__dirname, '..', '..', __dirname.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
 
 export interface EngineLocations {
   elmDir?: string;
@@ -24,8 +24,8 @@ export interface EngineLocations {
 }
 
 export async function loadPolicyEngine(locations: EngineLocations = {}): Promise<PolicyEngine> {
-  const elmDir = locations.elmDir ?? path.join(ROOT, 'build', 'elm');
-  const valueSetDir = locations.valueSetDir ?? path.join(ROOT, 'cql', 'valuesets');
+  const elmDir = locations.elmDir ?? path.join(PROJECT_ROOT, 'build', 'elm');
+  const valueSetDir = locations.valueSetDir ?? path.join(PROJECT_ROOT, 'cql', 'valuesets');
   const { library, elm } = loadElmLibrary(elmDir, POLICY_LIBRARY);
   const codeService = loadValueSets(valueSetDir);
   assertValueSetsPresent(elm.library.valueSets?.def ?? [], codeService, valueSetDir);

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../project-root';
 import { compileTemplate, type CompiledTemplate } from './prefetch-template';
 import { HOOK_NAMES, type HookName, type ServiceDefinition } from './types';
 
@@ -17,17 +18,6 @@ export interface ServiceCatalog {
   /** The body of `GET /cds-services`, serialised once. */
   discoveryJson: string;
   get(id: string): LoadedService | undefined;
-}
-
-/** The project root is the nearest folder holding package.json (src/ under ts-node/jest, dist/src/ when built). */
-function defaultServicesDir(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the project root (package.json) above ' + __dirname);
-    dir = parent;
-  }
-  return path.join(dir, 'hooks');
 }
 
 function nonEmptyString(value: unknown): value is string {
@@ -52,7 +42,7 @@ function parseDefinition(raw: unknown, file: string): ServiceDefinition {
   return d as unknown as ServiceDefinition;
 }
 
-export function loadServiceCatalog(dir: string = defaultServicesDir()): ServiceCatalog {
+export function loadServiceCatalog(dir: string = path.join(PROJECT_ROOT, 'hooks')): ServiceCatalog {
   const files = fs
     .readdirSync(dir)
     .filter((name) => name.endsWith('.json'))
