@@ -14,11 +14,10 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-# Read at runtime: compiled code, translated ELM, value sets and the CDS service definitions.
+# Read at runtime: compiled code, translated ELM, and the policy packs (value sets, service definitions, texts).
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/build ./build
-COPY --from=build /app/cql ./cql
-COPY --from=build /app/hooks ./hooks
+COPY --from=build /app/policies ./policies
 USER node
 ENV PORT=3000
 EXPOSE 3000

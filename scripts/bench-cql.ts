@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Observation, Resource, ServiceRequest } from 'fhir/r4';
-import { loadPolicyEngine } from '../src/cql/engine';
+import { loadPolicyEngine } from '../src/engine/engine';
 
 const root = path.resolve(__dirname, '..');
 const fixture = 'itp-cnmp-implant-met';

@@ -13,8 +13,8 @@ import path from 'node:path';
 import type { Bundle, FhirResource, ServiceRequest } from 'fhir/r4';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
-import { loadPolicyEngine } from '../src/cql/engine';
-import { silentLogger } from '../src/hooks/logger';
+import { loadPolicyEngine } from '../src/engine/engine';
+import { silentLogger } from '../src/cds-hooks/logger';
 import { loadSecurityConfig } from '../src/security/config';
 
 const CALLS = Number(process.argv[2] ?? 500);

@@ -1,11 +1,12 @@
 /**
- * Build step `npm run build:cql`: translates every cql/*.cql (and the CQL test libraries in test/cql/) to ELM JSON
+ * Build step `npm run build:cql`: translates the shared CQL (cql/*.cql), every policy pack's CQL (policies/<id>/*.cql)
+ * and the CQL test libraries (test/cql/, test/packs/<id>/) to ELM JSON
  * in build/elm/ with the official translator compiled to JavaScript. Runs at build time only: the service loads
  * the ELM and never translates per request. Any message of error severity fails the build and is printed as
  * `file:line:column message`.
  *
- * Options (for tests that translate a folder of their own): `--cql-dir <dir>` (repeatable; default cql/ and
- * test/cql/) and `--out <dir>` (default build/). Relative paths are taken from the current directory.
+ * Options (for tests that translate a folder of their own): `--cql-dir <dir>` (repeatable; default the folders
+ * above) and `--out <dir>` (default build/). Relative paths are taken from the current directory.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,10 +27,17 @@ import { generateFhirHelpers } from './cql/fhirhelpers.mts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = parseArgs({ options: { 'cql-dir': { type: 'string', multiple: true }, out: { type: 'string' } } }).values;
-const cqlDirs = (args['cql-dir'] ?? [path.join(root, 'cql'), path.join(root, 'test/cql')]).map((d) => path.resolve(d));
+const cqlDirs = (args['cql-dir'] ?? defaultCqlDirs()).map((d) => path.resolve(d));
 const out = path.resolve(args.out ?? path.join(root, 'build'));
 const fhirModelInfo = fs.readFileSync(require_resolve('cql-exec-fhir/lib/modelInfos/fhir-modelinfo-4.0.1.xml'), 'utf8');
 const systemModelInfo = fs.readFileSync(path.join(root, 'cql/modelinfo/system-modelinfo.xml'), 'utf8');
+
+/** Shared CQL (cql/), every policy pack (policies/<id>/), and the test libraries and packs (test/cql/, test/packs/<id>/). */
+function defaultCqlDirs(): string[] {
+  const packs = (dir: string) =>
+    fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name)) : [];
+  return [path.join(root, 'cql'), ...packs(path.join(root, 'policies')), path.join(root, 'test/cql'), ...packs(path.join(root, 'test/packs'))];
+}
 
 function require_resolve(spec: string): string {
   return path.join(root, 'node_modules', spec);

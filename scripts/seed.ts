@@ -5,7 +5,7 @@
  * Exit code 0 when every file loaded, 1 with one clear line otherwise, 2 for bad arguments.
  */
 import path from 'node:path';
-import { SeedError, listBundleFiles, seedFhirServer, waitForFhirServer } from '../src/fhir-server/seed';
+import { SeedError, listBundleFiles, seedFhirServer, waitForFhirServer } from '../src/sandbox/fhir-server/seed';
 
 const USAGE = 'usage: npm run seed -- --fhir-url <FHIR base URL> [--dir <folder>] [--wait <seconds>] [--timeout <ms>]';
 

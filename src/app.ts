@@ -6,14 +6,14 @@
  */
 import express, { type Express } from 'express';
 import type { Config } from './config';
-import type { PolicyEngine } from './cql/types';
-import { cors } from './hooks/cors';
-import { errorHandler, notFound } from './hooks/error-handler';
-import { createMemoryFeedbackStore, type FeedbackStore } from './hooks/feedback';
-import { createFhirFetcher, type FhirFetcher } from './hooks/fhir-fetch';
-import { renderPolicyPage } from './hooks/policy-page';
-import { cdsRoutes } from './hooks/routes';
-import { loadServiceCatalog } from './hooks/service-definitions';
+import type { PolicyEngine } from './engine/types';
+import { cors } from './cds-hooks/cors';
+import { errorHandler, notFound } from './cds-hooks/error-handler';
+import { createMemoryFeedbackStore, type FeedbackStore } from './cds-hooks/feedback';
+import { createFhirFetcher, type FhirFetcher } from './fhir-client/fhir-fetch';
+import { renderPolicyPage } from './presentation/policy-page';
+import { cdsRoutes } from './cds-hooks/routes';
+import { loadServiceCatalog } from './cds-hooks/service-definitions';
 import { createLogger, type Logger } from './logging/logger';
 import { createRequestLogging } from './logging/request-log';
 import { createHealthRouter, type ReadinessReport } from './ops/health';

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import type { CriterionStatus } from '../cql/types';
+import type { CriterionStatus } from '../engine/types';
 import type { Logger } from './logger';
 
 /** Characters and length a client-chosen X-Request-Id may have to be echoed and logged. */

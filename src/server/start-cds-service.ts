@@ -7,7 +7,7 @@
 import type { Server } from 'node:http';
 import { createApp } from '../app';
 import { loadConfig, type Config } from '../config';
-import { loadPolicyEngine } from '../cql/engine';
+import { loadPolicyEngine } from '../engine/engine';
 import { createLogger, type Logger } from '../logging/logger';
 import { installGracefulShutdown } from '../ops/shutdown';
 import { describeTrustMode, loadSecurityConfig } from '../security/config';

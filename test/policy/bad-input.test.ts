@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Resource } from 'fhir/r4';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEngine } from '../../src/cql/types';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEngine } from '../../src/engine/types';
 import { CODE, condition, icd, implantOrder, painScore, patient, procedure, trialProcedure } from './support/builders';
 import { criterion, run } from './support/evaluate';
 
@@ -231,7 +231,7 @@ describe('loadPolicyEngine refuses broken inputs, naming the file', () => {
 
   function copyValueSets(): string {
     const dir = path.join(tmp, 'valuesets');
-    fs.cpSync(path.join(repo, 'cql', 'valuesets'), dir, { recursive: true });
+    fs.cpSync(path.join(repo, 'policies', '2022T0626C', 'valuesets'), dir, { recursive: true });
     return dir;
   }
 

@@ -4,8 +4,8 @@
  * 12-month window starts 2025-06-15.
  */
 import type { Coding, Resource } from 'fhir/r4';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEngine } from '../../src/cql/types';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEngine } from '../../src/engine/types';
 import {
   CODE,
   condition,

@@ -5,8 +5,8 @@
  * (trial-completed and cnmp-trial-pain-reduction-50 are in trial.test.ts.)
  */
 import type { Coding, Resource } from 'fhir/r4';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEngine } from '../../src/cql/types';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEngine } from '../../src/engine/types';
 import {
   CODE,
   allergyIntolerance,

@@ -3,8 +3,8 @@
  * and draft orders staying out of the record.
  */
 import type { Coding, Resource } from 'fhir/r4';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEngine } from '../../src/cql/types';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEngine } from '../../src/engine/types';
 import {
   CODE,
   ORDER_DATE,

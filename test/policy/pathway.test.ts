@@ -3,8 +3,8 @@
  * the evaluation, and `age-18`, which every pathway evaluates.
  */
 import type { Coding, Condition, Resource } from 'fhir/r4';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEngine, PumpOrder } from '../../src/cql/types';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEngine, PumpOrder } from '../../src/engine/types';
 import { condition, cpt, deviceRequest, icd, implantOrder, patient, ref, sct, serviceRequest, SYSTEM, trialAgentDraft, trialOrder } from './support/builders';
 import { criterion, evaluate, evaluateImplant, evaluateTrial, statusOf } from './support/evaluate';
 

@@ -5,8 +5,8 @@
  * starts 2025-06-15, the 24-month one 2024-06-15.
  */
 import type { CodeableConcept, Coding, Resource } from 'fhir/r4';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEngine } from '../../src/cql/types';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEngine } from '../../src/engine/types';
 import {
   CODE,
   SYSTEM,

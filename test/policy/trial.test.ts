@@ -4,8 +4,8 @@
  * within 7 days after a performedDateTime; the baseline is the latest score in the 90 days before the trial started.
  */
 import type { Resource } from 'fhir/r4';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEngine } from '../../src/cql/types';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEngine } from '../../src/engine/types';
 import { CODE, condition, cpt, icd, observation, painScore, ref, rx, trialProcedure } from './support/builders';
 import { criterion, evaluateImplant, evaluateTrial } from './support/evaluate';
 

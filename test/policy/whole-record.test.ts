@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle, DeviceRequest, Resource, ServiceRequest } from 'fhir/r4';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEngine, PolicyEvaluation } from '../../src/cql/types';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEngine, PolicyEvaluation } from '../../src/engine/types';
 import { criterion } from './support/evaluate';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures', 'cql');

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, base64url } from 'jose';
 import { createApp } from '../../src/app';
-import { createMemoryFeedbackStore } from '../../src/hooks/feedback';
+import { createMemoryFeedbackStore } from '../../src/cds-hooks/feedback';
 import { loadSecurityConfig } from '../../src/security/config';
-import { RecordingEngine, SIGN, signRequest, testConfig } from '../hooks/helpers';
+import { RecordingEngine, SIGN, signRequest, testConfig } from '../cds-hooks/helpers';
 import { capturingLogger, listen, type ListeningApp } from './support/http';
 import { clientToken, nowSeconds, trustedIssuers } from './support/tokens';
 

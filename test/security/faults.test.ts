@@ -10,7 +10,7 @@ import type { Resource } from 'fhir/r4';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { loadSecurityConfig } from '../../src/security/config';
-import { allowAnyFhirServer, PATIENT_ID, RecordingEngine, SIGN, signRequest, testConfig } from '../hooks/helpers';
+import { allowAnyFhirServer, PATIENT_ID, RecordingEngine, SIGN, signRequest, testConfig } from '../cds-hooks/helpers';
 import { capturingLogger } from './support/http';
 import { resourceTypeOf, searchset, sendJson, serveRecord, startScriptedServer, type Script, type ScriptedServer } from './support/scripted-server';
 

@@ -8,10 +8,10 @@
 import type { Bundle, FhirResource, Resource } from 'fhir/r4';
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server';
-import { silentLogger } from '../../src/hooks/logger';
+import { startFhirServer, type RunningFhirServer } from '../../src/sandbox/fhir-server';
+import { silentLogger } from '../../src/cds-hooks/logger';
 import { loadSecurityConfig } from '../../src/security/config';
-import { PATIENT_ID, RecordingEngine, SIGN, signRequest, testConfig } from '../hooks/helpers';
+import { PATIENT_ID, RecordingEngine, SIGN, signRequest, testConfig } from '../cds-hooks/helpers';
 import { listen, type ListeningApp } from './support/http';
 import { searchset, sendJson, serveRecord, startScriptedServer, type ScriptedServer } from './support/scripted-server';
 import { clientToken, trustedIssuers } from './support/tokens';

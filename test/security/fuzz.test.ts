@@ -11,12 +11,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEvaluation } from '../../src/cql/types';
-import { silentLogger } from '../../src/hooks/logger';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEvaluation } from '../../src/engine/types';
+import { silentLogger } from '../../src/cds-hooks/logger';
 import { loadSecurityConfig } from '../../src/security/config';
 import { readFixtureTable } from '../support/fixture-table';
-import { testConfig } from '../hooks/helpers';
+import { testConfig } from '../cds-hooks/helpers';
 import { allFixtureCalls, fixtureCall, type FixtureCall } from './support/fixture-requests';
 import { Prng } from './support/prng';
 

@@ -5,10 +5,10 @@
  */
 import request from 'supertest';
 import { createApp, type AppOptions } from '../../src/app';
-import type { PolicyEngine } from '../../src/cql/types';
-import { silentLogger } from '../../src/hooks/logger';
+import type { PolicyEngine } from '../../src/engine/types';
+import { silentLogger } from '../../src/cds-hooks/logger';
 import { loadSecurityConfig } from '../../src/security/config';
-import { allowAnyFhirServer, everyOrderGoverned, RecordingEngine, SIGN, signRequest, silentServer, testConfig } from '../hooks/helpers';
+import { allowAnyFhirServer, everyOrderGoverned, RecordingEngine, SIGN, signRequest, silentServer, testConfig } from '../cds-hooks/helpers';
 import { listen } from './support/http';
 import { clientToken, trustedIssuers } from './support/tokens';
 

@@ -8,10 +8,10 @@
 import { base64url } from 'jose';
 import type { Resource } from 'fhir/r4';
 import { createApp } from '../../src/app';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEngine } from '../../src/cql/types';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEngine } from '../../src/engine/types';
 import { loadSecurityConfig } from '../../src/security/config';
-import { SIGN, testConfig } from '../hooks/helpers';
+import { SIGN, testConfig } from '../cds-hooks/helpers';
 import { fixtureCall, patientRecord } from './support/fixture-requests';
 import { capturingLogger, listen, type ListeningApp } from './support/http';
 import { searchset, sendJson, serveRecord, startScriptedServer, type ScriptedServer } from './support/scripted-server';

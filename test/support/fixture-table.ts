@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import type { CriterionStatus, Pathway } from '../../src/cql/types';
+import type { CriterionStatus, Pathway } from '../../src/engine/types';
 
 export const FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures');
 

@@ -3,7 +3,7 @@
  * and reads criteria out of the result. Load the engine once per test file: `const engine = await loadPolicyEngine()`.
  */
 import type { Resource } from 'fhir/r4';
-import type { CriterionResult, OrderEvaluationResult, PolicyEngine, PolicyEvaluation, PumpOrder } from '../../../src/cql/types';
+import type { CriterionResult, OrderEvaluationResult, PolicyEngine, PolicyEvaluation, PumpOrder } from '../../../src/engine/types';
 import { ORDER_DATE, implantOrder, patient, trialAgentDraft, trialOrder } from './builders';
 
 export interface RunOptions {

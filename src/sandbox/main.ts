@@ -4,10 +4,10 @@
  * CDS_TRUST_CLIENTS says otherwise), and prints where everything is and one curl command that returns a card.
  */
 import path from 'node:path';
-import { loadConfig } from './config';
-import { PROJECT_ROOT as ROOT } from './project-root';
+import { loadConfig } from '../config';
+import { PROJECT_ROOT as ROOT } from '../project-root';
 import { listBundleFiles, seedFhirServer, startFhirServer } from './fhir-server';
-import { startCdsService } from './server/start-cds-service';
+import { startCdsService } from '../server/start-cds-service';
 
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 /** POST /cds-services/{id}/feedback: stored when well formed, 400 naming the field otherwise. */
 import request from 'supertest';
-import { createMemoryFeedbackStore } from '../../src/hooks/feedback';
+import { createMemoryFeedbackStore } from '../../src/cds-hooks/feedback';
 import { makeApp, RecordingEngine } from './helpers';
 
 const FEEDBACK = '/cds-services/intrathecal-pump-order-sign/feedback';

@@ -1,6 +1,6 @@
-import type { CriterionResult, PolicyEvaluation } from '../cql/types';
+import type { CriterionResult, PolicyEvaluation } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard, escapeMarkdown, SUMMARY_MAX, type CardContext } from './cards';
-import type { HookName } from './types';
+import type { HookName } from '../cds-hooks/types';
 
 const PAGE = 'https://cds.example.org/policy/2022T0626C';
 

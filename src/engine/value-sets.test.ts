@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Code } from 'cql-execution';
 import { ICD10CM, PolicyCodeService, loadValueSets, matchKeys, readValueSetFile } from './value-sets';
 
-const VALUE_SET_DIR = path.resolve(__dirname, '..', '..', 'cql', 'valuesets');
+const VALUE_SET_DIR = path.resolve(__dirname, '..', '..', 'policies', '2022T0626C', 'valuesets');
 const URL = (id: string) => `http://intrathecal-cds.example.org/fhir/ValueSet/${id}`;
 const SNOMED = 'http://snomed.info/sct';
 

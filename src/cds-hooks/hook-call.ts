@@ -3,9 +3,9 @@
  * (prefetch, then the EHR's FHIR server), evaluate each order with the policy engine, render
  * a card for each order the policy governs.
  */
-import type { PolicyEngine, PolicyEvaluation, PumpOrder } from '../cql/types';
-import { buildCard, buildEvaluationFailedCard } from './cards';
-import type { FhirFetcher } from './fhir-fetch';
+import type { PolicyEngine, PolicyEvaluation, PumpOrder } from '../engine/types';
+import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
+import type { FhirFetcher } from '../fhir-client/fhir-fetch';
 import { draftOrderResources, ordersToEvaluate } from './orders';
 import { gatherPatientRecord } from './prefetch';
 import type { LoadedService } from './service-definitions';

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Coding } from 'fhir/r4';
-import type { CriterionResult, PolicyEvaluation } from '../cql/types';
+import type { CriterionResult, PolicyEvaluation } from '../engine/types';
 import {
   INTERQUAL_NAME,
   INTERQUAL_PATHWAYS,
@@ -16,7 +16,7 @@ import {
   criterionTitle,
 } from './policy-text';
 import { suggestionsFor } from './suggestions';
-import type { Card, HookName, Indicator } from './types';
+import type { Card, HookName, Indicator } from '../cds-hooks/types';
 
 export const SUMMARY_MAX = 139;
 

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bundle, FhirResource, Resource } from 'fhir/r4';
 import request from 'supertest';
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server';
+import { startFhirServer, type RunningFhirServer } from '../../src/sandbox/fhir-server';
 import {
   closedPort,
   draftBundle,

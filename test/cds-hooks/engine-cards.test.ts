@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle, FhirResource, Observation } from 'fhir/r4';
 import request from 'supertest';
-import { loadPolicyEngine } from '../../src/cql/engine';
-import type { PolicyEngine, PolicyEvaluation } from '../../src/cql/types';
-import { listBundleFiles, seedFhirServer, startFhirServer, type RunningFhirServer } from '../../src/fhir-server';
-import type { Card } from '../../src/hooks/types';
+import { loadPolicyEngine } from '../../src/engine/engine';
+import type { PolicyEngine, PolicyEvaluation } from '../../src/engine/types';
+import { listBundleFiles, seedFhirServer, startFhirServer, type RunningFhirServer } from '../../src/sandbox/fhir-server';
+import type { Card } from '../../src/cds-hooks/types';
 import { FIXTURES_DIR, readFixtureTable, type FixtureTableRow } from '../support/fixture-table';
 import { emptyValuePaths, makeApp } from './helpers';
 

@@ -3,7 +3,7 @@
  * (ids from ../shared/policy/criteria.md). Presentation only: which criteria apply and their
  * results come from the evaluator.
  */
-import type { CriterionStatus, Pathway, Phase } from '../cql/types';
+import type { CriterionStatus, Pathway, Phase } from '../engine/types';
 
 export const POLICY = {
   id: '2022T0626C',

@@ -8,7 +8,7 @@
  */
 import type { FhirResource, Resource } from 'fhir/r4';
 import { prefetchUnavailable } from './errors';
-import { FhirFetchError, type FhirFetcher } from './fhir-fetch';
+import { FhirFetchError, type FhirFetcher } from '../fhir-client/fhir-fetch';
 import type { LoadedService } from './service-definitions';
 import type { HookRequest, PatientRecord } from './types';
 

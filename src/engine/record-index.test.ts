@@ -11,7 +11,7 @@ let wrapper: FhirWrapper;
 let codes: PolicyCodeService;
 beforeAll(() => {
   wrapper = FHIRWrapper.FHIRv401() as FhirWrapper;
-  codes = loadValueSets(path.resolve(__dirname, '..', '..', 'cql', 'valuesets'));
+  codes = loadValueSets(path.resolve(__dirname, '..', '..', 'policies', '2022T0626C', 'valuesets'));
 });
 
 const observation = (id: string, system: string, code: string): Resource =>

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CodeableConcept, ServiceRequest } from 'fhir/r4';
-import type { CriterionResult } from '../cql/types';
-import type { Suggestion } from './types';
+import type { CriterionResult } from '../engine/types';
+import type { Suggestion } from '../cds-hooks/types';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';
 

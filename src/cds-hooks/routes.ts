@@ -9,7 +9,7 @@ import { invalid, unknownService } from './errors';
 import { validateFeedback, type FeedbackStore } from './feedback';
 import { runHookCall, type HookCallDeps } from './hook-call';
 import type { Logger } from './logger';
-import { POLICY } from './policy-text';
+import { POLICY } from '../presentation/policy-text';
 import type { ServiceCatalog } from './service-definitions';
 import { validateHookRequest } from './validate-request';
 

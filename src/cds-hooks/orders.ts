@@ -5,7 +5,7 @@
  * cannot be pump orders and are not.
  */
 import type { FhirResource } from 'fhir/r4';
-import type { PumpOrder } from '../cql/types';
+import type { PumpOrder } from '../engine/types';
 import type { HookRequest } from './types';
 
 /** Every resource of context.draftOrders (the evaluator reads them for the trial-agent rule). */

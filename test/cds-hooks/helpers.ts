@@ -7,8 +7,8 @@ import net from 'node:net';
 import type { Bundle, FhirResource, Resource, ServiceRequest } from 'fhir/r4';
 import { createApp, type AppOptions, type CdsApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PolicyEvaluation, PumpOrder } from '../../src/cql/types';
-import { silentLogger } from '../../src/hooks/logger';
+import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PolicyEvaluation, PumpOrder } from '../../src/engine/types';
+import { silentLogger } from '../../src/cds-hooks/logger';
 export { closedPort } from '../support/ports';
 
 export const SIGN = '/cds-services/intrathecal-pump-order-sign';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Bundle } from 'fhir/r4';
 import { SeedError, listBundleFiles, seedFhirServer, waitForFhirServer } from './seed';
 import { startFhirServer, type RunningFhirServer } from './server';
-import { closedPort } from '../../test/support/ports';
+import { closedPort } from '../../../test/support/ports';
 
 const TEST_DATA = path.join(__dirname, 'test-data');
 const GOOD_FILES = [path.join(TEST_DATA, 'seed-patient-a.json'), path.join(TEST_DATA, 'seed-patient-b.json')];

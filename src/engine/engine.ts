@@ -25,7 +25,7 @@ export interface EngineLocations {
 
 export async function loadPolicyEngine(locations: EngineLocations = {}): Promise<PolicyEngine> {
   const elmDir = locations.elmDir ?? path.join(PROJECT_ROOT, 'build', 'elm');
-  const valueSetDir = locations.valueSetDir ?? path.join(PROJECT_ROOT, 'cql', 'valuesets');
+  const valueSetDir = locations.valueSetDir ?? path.join(PROJECT_ROOT, 'policies', '2022T0626C', 'valuesets');
   const { library, elm } = loadElmLibrary(elmDir, POLICY_LIBRARY);
   const codeService = loadValueSets(valueSetDir);
   assertValueSetsPresent(elm.library.valueSets?.def ?? [], codeService, valueSetDir);

@@ -42,7 +42,7 @@ function parseDefinition(raw: unknown, file: string): ServiceDefinition {
   return d as unknown as ServiceDefinition;
 }
 
-export function loadServiceCatalog(dir: string = path.join(PROJECT_ROOT, 'hooks')): ServiceCatalog {
+export function loadServiceCatalog(dir: string = path.join(PROJECT_ROOT, 'policies', '2022T0626C', 'hooks')): ServiceCatalog {
   const files = fs
     .readdirSync(dir)
     .filter((name) => name.endsWith('.json'))
