@@ -43,8 +43,9 @@ export async function runHookCall(
   const drafts = draftOrderResources(request);
   const candidates = ordersToEvaluate(request, drafts);
   // Which orders the policy governs follows from the orders alone: the record is fetched only when one is.
+  const draftsOnly = deps.engine.prepareRecord([], drafts);
   const phases = await Promise.all(
-    candidates.map((order) => deps.engine.orderPhase(order, { draftOrders: drafts, requireTrialAgent: deps.requireTrialAgent })),
+    candidates.map((order) => deps.engine.orderPhase(order, { record: draftsOnly, requireTrialAgent: deps.requireTrialAgent })),
   );
   const orders = candidates.filter((_, i) => phases[i] !== null);
   if (orders.length === 0) {
@@ -60,10 +61,10 @@ export async function runHookCall(
   const { record, fetchedKeys, truncatedKeys } = await gatherPatientRecord(service, request, deps.fetcher, deadline);
 
   const callDate = deps.now().toISOString().slice(0, 10);
+  // Read and indexed once for every order of the call.
+  const prepared = deps.engine.prepareRecord(record, drafts);
   const results = await Promise.all(
-    orders.map((order) =>
-      deps.engine.evaluateOrder(record, order, { draftOrders: drafts, callDate, requireTrialAgent: deps.requireTrialAgent }),
-    ),
+    orders.map((order) => deps.engine.evaluateOrder(prepared, order, { callDate, requireTrialAgent: deps.requireTrialAgent })),
   );
 
   const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys };
@@ -72,7 +73,7 @@ export async function runHookCall(
     if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];
     return [];
   });
-  const skippedResources = results.reduce((n, r) => n + r.skipped.length, 0);
+  const skippedResources = prepared.leftOut.length;
   const failedEvaluations = results.filter((r) => r.error !== undefined).length;
   return {
     response: { cards },

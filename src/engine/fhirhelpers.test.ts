@@ -7,9 +7,9 @@
 import path from 'node:path';
 import type { Patient, Resource } from 'fhir/r4';
 import { Code, Concept, DateTime, Executor, Interval, Quantity, Ratio } from 'cql-execution';
-import { FHIRWrapper } from 'cql-exec-fhir';
 import { loadElmLibrary } from './elm';
-import { IndexedPatient, SinglePatientSource, type FhirWrapper } from './record-index';
+import { fhirModel } from './fhir-model';
+import { RecordSource, SinglePatient } from './record-source';
 
 const ELM_DIR = path.resolve(__dirname, '..', '..', 'build', 'elm');
 const UCUM = 'http://unitsofmeasure.org';
@@ -33,7 +33,6 @@ const record: Resource[] = [
   observation('value-range', { code: { text: 'range' }, valueRange: { low: ucum(1.5, 'mg'), high: ucum(3, 'mg') } }),
 ];
 
-const wrapper = FHIRWrapper.FHIRv401() as FhirWrapper;
 let library: ConstructorParameters<typeof Executor>[0];
 beforeAll(() => {
   library = loadElmLibrary(ELM_DIR, 'FHIRHelpersTest').library;
@@ -47,8 +46,8 @@ function dateTime(iso: string): DateTime {
 
 async function evaluate(expression: string): Promise<unknown> {
   const executor = new Executor(library);
-  const source = new SinglePatientSource(new IndexedPatient(record, wrapper));
-  const results = await executor.exec_expression(expression, source as never, dateTime('2026-03-01T12:00:00.000Z'));
+  const source = new SinglePatient(new RecordSource(fhirModel(), record));
+  const results = await executor.exec_expression(expression, source, dateTime('2026-03-01T12:00:00.000Z'));
   const values = results.patientResults[patient.id!] as Record<string, unknown> | undefined;
   if (!values || !(expression in values)) throw new Error(`no result for "${expression}"`);
   return values[expression];
@@ -214,7 +213,7 @@ describe('generated ToString overloads', () => {
   });
 });
 
-describe('conversions on a resource of the record (cql-exec-fhir objects)', () => {
+describe('conversions on a resource of the record (the engine\'s record source)', () => {
   test('valueQuantity with a UCUM code', async () => {
     expectQuantity(await evaluate('Record Value'), 7, '{score}');
   });

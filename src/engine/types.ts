@@ -31,11 +31,24 @@ export interface PolicyEvaluation {
   criteria: CriterionResult[];
 }
 
-/** A resource the evaluator could not use, and why (never its contents). */
+/** A resource, or an element of one, that the evaluator could not read and left out, and why (never its contents). */
 export interface SkippedResource {
-  /** `Type/id`, or `Type[index]` when the resource has no id. */
+  /** `Type/id`, or `Type[index]` when the resource has no id; prefixed `draftOrders: ` for a draft order. */
   reference: string;
+  /** The resource type, for counts ('entry' when it is not a resource). */
+  resourceType?: string;
+  /** The element left out (`dosageInstruction[0].timing`); absent when the whole resource was. */
+  path?: string;
   reason: string;
+}
+
+/**
+ * One hook call's draft orders and record, read (intake) and indexed once by `PolicyEngine.prepareRecord`;
+ * every order of the call is evaluated against it.
+ */
+export interface PreparedRecord {
+  /** Everything intake left out of the draft orders and the record. */
+  readonly leftOut: readonly SkippedResource[];
 }
 
 export interface OrderEvaluationResult {
@@ -64,11 +77,20 @@ export interface EvaluateOptions {
 
 /** The evaluator: ELM, value sets and the FHIR model are loaded once when it is created. */
 export interface PolicyEngine {
-  /** Never throws for bad patient data or a malformed order: it skips what it cannot use and says so. */
-  evaluateOrder(patientData: PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult>;
+  /**
+   * Reads and indexes a call's draft orders and the patient's record once (the draft orders alone when the record
+   * is not needed yet, e.g. for `orderPhase`). Never throws for bad data: what it cannot read it leaves out and lists.
+   */
+  prepareRecord(patientData: PatientData, draftOrders: readonly unknown[]): PreparedRecord;
+  /**
+   * Evaluates one draft order against a prepared record (which must hold it among its draft orders), or against
+   * raw patient data (prepared for this order alone, with `options.draftOrders`).
+   * Never throws for bad patient data or a malformed order: it skips what it cannot use and says so.
+   */
+  evaluateOrder(record: PreparedRecord | PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult>;
   /**
    * The phase criteria.md section 1 gives the order, from the order and the draft orders alone (no record), or null
    * when the policy does not govern it: lets a caller skip fetching the record for orders that get no card.
    */
-  orderPhase(order: PumpOrder, options?: Pick<EvaluateOptions, 'draftOrders' | 'requireTrialAgent'>): Promise<Phase | null>;
+  orderPhase(order: PumpOrder, options?: Pick<EvaluateOptions, 'draftOrders' | 'requireTrialAgent'> & { record?: PreparedRecord }): Promise<Phase | null>;
 }

@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Bundle, FhirResource, Resource, ServiceRequest } from 'fhir/r4';
 import { createApp, type AppOptions, type CdsApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PolicyEvaluation, PumpOrder } from '../../src/engine/types';
+import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PolicyEvaluation, PreparedRecord, PumpOrder } from '../../src/engine/types';
 import { silentLogger } from '../../src/cds-hooks/logger';
 export { closedPort } from '../support/ports';
 
@@ -21,6 +21,12 @@ export interface RecordedCall {
   options?: EvaluateOptions;
 }
 
+/** What the recording engine's prepareRecord hands back: the data as received. */
+export interface RecordedData extends PreparedRecord {
+  patientData: PatientData;
+  draftOrders: readonly unknown[];
+}
+
 /**
  * Governs the orders whose id starts with "pump-" and answers a fixed evaluation for them: enough
  * to test what the service sends and how it renders, without pretending to apply the policy.
@@ -31,8 +37,14 @@ export class RecordingEngine implements PolicyEngine {
   readonly phaseCalls: Array<string | undefined> = [];
   constructor(private readonly evaluationFor: (order: PumpOrder) => PolicyEvaluation | null = defaultEvaluation) {}
 
-  async evaluateOrder(patientData: PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult> {
-    this.calls.push({ patientData, order, options });
+  prepareRecord(patientData: PatientData, draftOrders: readonly unknown[]): RecordedData {
+    return { leftOut: [], patientData, draftOrders };
+  }
+
+  async evaluateOrder(data: RecordedData | PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult> {
+    const recorded = data instanceof Object && 'patientData' in data ? (data as RecordedData) : undefined;
+    const patientData = recorded ? recorded.patientData : data;
+    this.calls.push({ patientData, order, options: recorded ? { ...options, draftOrders: [...recorded.draftOrders] as Resource[] } : options });
     return { evaluation: this.evaluationFor(order), skipped: [] };
   }
 
@@ -64,6 +76,9 @@ export function defaultEvaluation(order: PumpOrder): PolicyEvaluation | null {
 
 /** For stand-in engines whose evaluation is what a test is about: every order is governed. */
 export const everyOrderGoverned = async (): Promise<Phase> => 'implant';
+
+/** For stand-in engines that do not read the record: it is handed back untouched. */
+export const unreadRecord = (patientData: PatientData, draftOrders: readonly unknown[]): RecordedData => ({ leftOut: [], patientData, draftOrders });
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({}), ...overrides };

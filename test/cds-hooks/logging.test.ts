@@ -1,7 +1,7 @@
 /** What the service logs for a hook call: ids, timings and counts; never the body, patient data or tokens. */
 import request from 'supertest';
 import { createLogger, type Logger } from '../../src/logging/logger';
-import { everyOrderGoverned, makeApp, PATIENT_ID, RecordingEngine, SIGN, signRequest } from './helpers';
+import { everyOrderGoverned, unreadRecord, makeApp, PATIENT_ID, RecordingEngine, SIGN, signRequest } from './helpers';
 
 const LEVELS: Record<number, string> = { 30: 'info', 40: 'warn', 50: 'error' };
 
@@ -59,6 +59,7 @@ it('logs an unexpected failure with the request id and without the error message
   const app = makeApp(
     {
       orderPhase: everyOrderGoverned,
+      prepareRecord: unreadRecord,
       evaluateOrder: async () => {
         throw new Error(`cannot read birthDate of Patient/${PATIENT_ID}`);
       },

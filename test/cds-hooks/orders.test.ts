@@ -4,7 +4,7 @@
  */
 import type { Resource } from 'fhir/r4';
 import request from 'supertest';
-import { draftBundle, emptyValuePaths, everyOrderGoverned, makeApp, PATIENT_ID, RecordingEngine, SELECT, selectRequest, serviceRequest, SIGN, signRequest } from './helpers';
+import { draftBundle, emptyValuePaths, everyOrderGoverned, unreadRecord, makeApp, PATIENT_ID, RecordingEngine, SELECT, selectRequest, serviceRequest, SIGN, signRequest } from './helpers';
 
 const medication = {
   resourceType: 'MedicationRequest',
@@ -87,6 +87,7 @@ describe('order-sign', () => {
   it('shows a card saying the check failed when the evaluator reports an error', async () => {
     const failing = makeApp({
       orderPhase: everyOrderGoverned,
+      prepareRecord: unreadRecord,
       evaluateOrder: async () => ({ evaluation: null, skipped: [], error: 'the policy could not be evaluated' }),
     });
     try {

@@ -1,6 +1,6 @@
 /** Bad hook requests: one test per field, each a 400 naming it; plus 404, 413 and malformed JSON. */
 import request from 'supertest';
-import { draftBundle, everyOrderGoverned, makeApp, RecordingEngine, selectRequest, serviceRequest, SELECT, SIGN, signRequest, testConfig } from './helpers';
+import { draftBundle, everyOrderGoverned, unreadRecord, makeApp, RecordingEngine, selectRequest, serviceRequest, SELECT, SIGN, signRequest, testConfig } from './helpers';
 
 const engine = new RecordingEngine();
 const app = makeApp(engine);
@@ -135,6 +135,7 @@ describe('unexpected failures', () => {
   it('answer 500 with a generic message and no details', async () => {
     const broken = makeApp({
       orderPhase: everyOrderGoverned,
+      prepareRecord: unreadRecord,
       evaluateOrder: async () => {
         throw new Error('secret internal detail /srv/app/engine.js:12');
       },

@@ -8,7 +8,7 @@ import { createApp, type AppOptions } from '../../src/app';
 import type { PolicyEngine } from '../../src/engine/types';
 import { silentLogger } from '../../src/cds-hooks/logger';
 import { loadSecurityConfig } from '../../src/security/config';
-import { allowAnyFhirServer, everyOrderGoverned, RecordingEngine, SIGN, signRequest, silentServer, testConfig } from '../cds-hooks/helpers';
+import { allowAnyFhirServer, everyOrderGoverned, RecordingEngine, unreadRecord, SIGN, signRequest, silentServer, testConfig } from '../cds-hooks/helpers';
 import { listen } from './support/http';
 import { clientToken, trustedIssuers } from './support/tokens';
 
@@ -94,7 +94,7 @@ describe('rate limit', () => {
 
 describe('call deadline', () => {
   /** An evaluator that never answers: only the deadline can end the call. */
-  const hangingEngine: PolicyEngine = { orderPhase: everyOrderGoverned, evaluateOrder: () => new Promise(() => undefined) };
+  const hangingEngine: PolicyEngine = { orderPhase: everyOrderGoverned, prepareRecord: unreadRecord, evaluateOrder: () => new Promise(() => undefined) };
 
   it('a hanging evaluation is answered 503 with Retry-After, within the deadline plus a margin', async () => {
     await withApp({ engine: hangingEngine, config: testConfig({ hookDeadlineMs: 300 }) }, async (app) => {

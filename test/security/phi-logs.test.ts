@@ -135,6 +135,7 @@ describe('trust off', () => {
     // The wrapper fails with PHI in its error for one marked order, else hands over to the real engine.
     const failing: PolicyEngine = {
       orderPhase: (order, options) => engine.orderPhase(order, options),
+      prepareRecord: (data, drafts) => engine.prepareRecord(data, drafts),
       evaluateOrder: (data, order, options) => {
         if (order.id?.endsWith('-boom')) throw new Error(`cannot evaluate ${GIVEN} ${FAMILY}\n${MRN} born ${BIRTH_DATE}, phone ${PHONE}`);
         return engine.evaluateOrder(data, order, options);

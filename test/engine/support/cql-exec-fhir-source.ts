@@ -1,10 +1,14 @@
 /**
- * A cql-execution data source holding one patient's record, indexed by resource type and by code, so a coded
- * retrieve ([Observation: "Pain Score"]) looks up the few matching resources instead of scanning thousands.
- * Resources are wrapped with cql-exec-fhir's FHIR 4.0.1 model (parsed once per process by the engine) lazily, once each.
+ * TEST ONLY: the data source the engine used before src/engine/record-source.ts, kept so
+ * test/engine/data-source-equivalence.test.ts can hold the two side by side. It wraps each resource with
+ * cql-exec-fhir's FHIRObject (getters on every instance) and indexes by type and code like the new source.
+ * Delete it, with cql-exec-fhir's code (its model info file stays in use), when that test is retired.
  */
+import { FHIRWrapper } from 'cql-exec-fhir';
+import type { PatientObject } from 'cql-execution';
 import type { Resource } from 'fhir/r4';
-import { matchKeys, PolicyValueSet } from './value-sets';
+import type { RecordSourceFactory } from '../../../src/engine/prepared-record';
+import { matchKeys, PolicyValueSet } from '../../../src/engine/value-sets';
 
 /** cql-exec-fhir's wrapper factory (created once: it parses a 760 KB model info). */
 export interface FhirWrapper {
@@ -122,18 +126,11 @@ export class IndexedPatient {
   }
 }
 
-/** The patient source protocol of cql-execution, for exactly one patient. */
-export class SinglePatientSource {
-  private done = false;
-  constructor(private readonly patient: IndexedPatient) {}
-  currentPatient(): IndexedPatient | undefined {
-    return this.done ? undefined : this.patient;
-  }
-  nextPatient(): IndexedPatient | undefined {
-    this.done = true;
-    return undefined;
-  }
-}
+let wrapper: FhirWrapper | undefined;
+
+/** The engine's `recordSource` option for the old path (cql-exec-fhir's model parsed once). */
+export const cqlExecFhirSource: RecordSourceFactory = (resources) =>
+  new IndexedPatient([...resources], (wrapper ??= FHIRWrapper.FHIRv401() as FhirWrapper)) as unknown as PatientObject;
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
