@@ -31,7 +31,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int(env, 'PORT', 3000),
     sandboxFhirPort: int(env, 'SANDBOX_FHIR_PORT', 8080),
     publicBaseUrl: env.PUBLIC_BASE_URL ? env.PUBLIC_BASE_URL.replace(/\/+$/, '') : undefined,
-    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024),
+    // 8 MiB: twice the largest Synthea patient bundle measured (3.7 MiB, 1,111 resources; fixtures/synthea/README.md).
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 8 * 1024 * 1024),
     fhirTimeoutMs: int(env, 'FHIR_TIMEOUT_MS', 5000),
     fhirMaxPages: int(env, 'FHIR_MAX_PAGES', 10),
     fhirMaxResponseBytes: int(env, 'FHIR_MAX_RESPONSE_BYTES', 10 * 1024 * 1024),

@@ -3,7 +3,7 @@
  * (prefetch, then the EHR's FHIR server), evaluate each order with the policy engine, render
  * a card for each order the policy governs.
  */
-import type { PolicyEngine, PolicyEvaluation, PumpOrder } from '../engine/types';
+import type { PolicyEngine, PolicyEvaluation, PumpOrder, SkippedResource } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
 import type { FhirFetcher } from '../fhir-client/fhir-fetch';
 import { draftOrderResources, ordersToEvaluate } from './orders';
@@ -26,6 +26,8 @@ export interface HookCallResult {
   stats: { orders: number; fetchedKeys: string[]; truncatedKeys: string[]; skippedResources: number; failedEvaluations: number };
   /** The evaluations behind the cards (for the log line's criterion counts). */
   evaluations: PolicyEvaluation[];
+  /** What intake left out of the draft orders and the record (for the log line's counts by type and reason). */
+  leftOut: readonly SkippedResource[];
 }
 
 function orderReference(order: PumpOrder, index: number): string {
@@ -48,11 +50,19 @@ export async function runHookCall(
     candidates.map((order) => deps.engine.orderPhase(order, { record: draftsOnly, requireTrialAgent: deps.requireTrialAgent })),
   );
   const orders = candidates.filter((_, i) => phases[i] !== null);
+  // An order with elements that could not be read may be one the policy governs: say so rather than stay silent.
+  const unreadable = candidates.filter((order, i) => phases[i] === null && draftsOnly.leftOutOf(order).length > 0);
+  const unreadableCards = (): Card[] =>
+    unreadable.map((order) => {
+      const paths = [...new Set(draftsOnly.leftOutOf(order).map((l) => l.path ?? 'the whole order'))];
+      return buildEvaluationFailedCard(orderReference(order, drafts.indexOf(order)), { policyPageUrl }, `parts of the order could not be read (${paths.join(', ')})`);
+    });
   if (orders.length === 0) {
     return {
-      response: { cards: [] },
-      stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: 0, failedEvaluations: 0 },
+      response: { cards: unreadableCards() },
+      stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: draftsOnly.leftOut.length, failedEvaluations: unreadable.length },
       evaluations: [],
+      leftOut: draftsOnly.leftOut,
     };
   }
 
@@ -62,22 +72,24 @@ export async function runHookCall(
 
   const callDate = deps.now().toISOString().slice(0, 10);
   // Read and indexed once for every order of the call.
-  const prepared = deps.engine.prepareRecord(record, drafts);
+  const prepared = deps.engine.prepareRecord(record, draftsOnly);
   const results = await Promise.all(
     orders.map((order) => deps.engine.evaluateOrder(prepared, order, { callDate, requireTrialAgent: deps.requireTrialAgent })),
   );
 
-  const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys };
+  const leftOutCount = prepared.leftOut.length;
+  const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys, leftOutCount };
   const cards = results.flatMap((result, i): Card[] => {
     if (result.evaluation) return [buildCard(result.evaluation, cardContext)];
-    if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];
+    if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], drafts.indexOf(orders[i])), cardContext)];
     return [];
   });
-  const skippedResources = prepared.leftOut.length;
-  const failedEvaluations = results.filter((r) => r.error !== undefined).length;
+  cards.push(...unreadableCards());
+  const failedEvaluations = results.filter((r) => r.error !== undefined).length + unreadable.length;
   return {
     response: { cards },
-    stats: { orders: orders.length, fetchedKeys, truncatedKeys, skippedResources, failedEvaluations },
+    stats: { orders: orders.length, fetchedKeys, truncatedKeys, skippedResources: leftOutCount, failedEvaluations },
     evaluations: results.flatMap((r) => (r.evaluation ? [r.evaluation] : [])),
+    leftOut: prepared.leftOut,
   };
 }

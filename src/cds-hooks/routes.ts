@@ -3,6 +3,7 @@
  * does the work, and write the answer; errors go to the app's error handler.
  */
 import { Router, type Request, type Response } from 'express';
+import { countLeftOut } from '../engine/record-intake';
 import { annotateHookCall } from '../logging/request-log';
 import { respondDeadlineExceeded, withDeadline } from '../ops/deadline';
 import { invalid, unknownService } from './errors';
@@ -50,7 +51,7 @@ export function cdsRoutes(deps: RouteDeps): Router {
       annotateHookCall(res, { service: service.definition.id, hookInstance: request.hookInstance, cards: 0, outcome: 'deadline' });
       return respondDeadlineExceeded(res, outcome.deadlineMs);
     }
-    const { response, stats, evaluations } = outcome.value;
+    const { response, stats, evaluations, leftOut } = outcome.value;
     res.json(response);
     annotateHookCall(res, {
       service: service.definition.id,
@@ -61,7 +62,7 @@ export function cdsRoutes(deps: RouteDeps): Router {
     });
     if (stats.truncatedKeys.length > 0 || stats.skippedResources > 0) {
       deps.logger.warn(
-        { requestId: res.locals.requestId, truncatedKeys: stats.truncatedKeys, skippedResources: stats.skippedResources },
+        { requestId: res.locals.requestId, truncatedKeys: stats.truncatedKeys, skippedResources: stats.skippedResources, leftOut: countLeftOut(leftOut) },
         'hook call read partial data',
       );
     }

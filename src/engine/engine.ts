@@ -49,8 +49,9 @@ class CqlPolicyEngine implements PolicyEngine {
     private readonly recordSource: RecordSourceFactory,
   ) {}
 
-  prepareRecord(patientData: PatientData, draftOrders: readonly unknown[]): CallRecord {
-    return new CallRecord(new PreparedDrafts(draftOrders, this.model), patientData, this.model, this.recordSource);
+  prepareRecord(patientData: PatientData, draftOrders: readonly unknown[] | PreparedRecord): CallRecord {
+    const drafts = draftOrders instanceof CallRecord ? draftOrders.drafts : new PreparedDrafts(Array.isArray(draftOrders) ? draftOrders : [], this.model);
+    return new CallRecord(drafts, patientData, this.model, this.recordSource);
   }
 
   async evaluateOrder(data: PreparedRecord | PatientData, order: PumpOrder, options: EvaluateOptions = {}): Promise<OrderEvaluationResult> {

@@ -53,6 +53,10 @@ export class CallRecord implements PreparedRecord {
   readonly source: PatientObject;
   readonly leftOut: readonly LeftOut[];
 
+  leftOutOf(order: unknown): readonly LeftOut[] {
+    return order && typeof order === 'object' ? this.drafts.leftOutOf(order) : [];
+  }
+
   constructor(
     readonly drafts: PreparedDrafts,
     patientData: PatientData,

@@ -214,11 +214,11 @@ export function readResources(data: unknown, model: FhirModel): IntakeResult {
 }
 
 /** Counts by resource type and reason, for the log line (no ids, no values). */
-export function countLeftOut(items: readonly LeftOut[]): Record<string, Record<string, number>> {
+export function countLeftOut(items: ReadonlyArray<Pick<LeftOut, 'reason' | 'path'> & { resourceType?: string }>): Record<string, Record<string, number>> {
   const counts: Record<string, Record<string, number>> = {};
   for (const { resourceType, reason, path } of items) {
     const key = path === undefined ? `resource: ${reason}` : `element: ${reason}`;
-    const byReason = (counts[resourceType] ??= {});
+    const byReason = (counts[resourceType ?? 'entry'] ??= {});
     byReason[key] = (byReason[key] ?? 0) + 1;
   }
   return counts;

@@ -49,6 +49,8 @@ export interface SkippedResource {
 export interface PreparedRecord {
   /** Everything intake left out of the draft orders and the record. */
   readonly leftOut: readonly SkippedResource[];
+  /** What intake left out of one draft order (the object as passed in the draft orders). */
+  leftOutOf(order: unknown): readonly SkippedResource[];
 }
 
 export interface OrderEvaluationResult {
@@ -79,9 +81,10 @@ export interface EvaluateOptions {
 export interface PolicyEngine {
   /**
    * Reads and indexes a call's draft orders and the patient's record once (the draft orders alone when the record
-   * is not needed yet, e.g. for `orderPhase`). Never throws for bad data: what it cannot read it leaves out and lists.
+   * is not needed yet, e.g. for `orderPhase`; the draft orders of such a prepared record are reused, not read again).
+   * Never throws for bad data: what it cannot read it leaves out and lists.
    */
-  prepareRecord(patientData: PatientData, draftOrders: readonly unknown[]): PreparedRecord;
+  prepareRecord(patientData: PatientData, draftOrders: readonly unknown[] | PreparedRecord): PreparedRecord;
   /**
    * Evaluates one draft order against a prepared record (which must hold it among its draft orders), or against
    * raw patient data (prepared for this order alone, with `options.draftOrders`).

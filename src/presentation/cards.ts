@@ -45,6 +45,8 @@ export interface CardContext {
   callDate: string;
   /** Prefetch keys whose search had more pages than the service reads: the record behind the card is partial. */
   partialKeys?: string[];
+  /** How many resources or elements of the call's data could not be read and were left out (record intake). */
+  leftOutCount?: number;
   newId?: () => string;
 }
 
@@ -90,7 +92,7 @@ function checklistLine(c: CriterionResult): string {
   return `- ${box} **${escapeMarkdown(criterionTitle(c.id))}** (\`${c.id.replace(/[`\r\n]/g, '')}\`) — ${STATUS_LABELS[c.status] ?? c.status}${note}`;
 }
 
-function detailOf(e: PolicyEvaluation, partialKeys: string[] = []): string {
+function detailOf(e: PolicyEvaluation, partialKeys: string[] = [], leftOutCount = 0): string {
   const lines: string[] = [];
   const coding = `${CODE_SYSTEM_NAMES[e.code.system] ?? escapeMarkdown(e.code.system)} ${escapeMarkdown(e.code.code)}`;
   const display = e.code.display ? ` ${escapeMarkdown(e.code.display)}` : '';
@@ -126,6 +128,10 @@ function detailOf(e: PolicyEvaluation, partialKeys: string[] = []): string {
         'so a criterion shown as not documented may be documented in the part not read.',
     );
   }
+  if (leftOutCount > 0) {
+    lines.push('');
+    lines.push(`Evidence left out: ${leftOutCount} ${leftOutCount === 1 ? 'entry' : 'entries'} of the record could not be read (not valid FHIR R4), so a criterion shown as not documented may be documented there.`);
+  }
   return lines.join('\n');
 }
 
@@ -140,14 +146,14 @@ function indicatorOf(e: PolicyEvaluation, hook: HookName): Indicator {
  * The evaluator failed on this order (its result carried `error`): saying nothing would read as
  * "the policy does not apply", so the card says the check could not be done.
  */
-export function buildEvaluationFailedCard(orderReference: string, ctx: Pick<CardContext, 'policyPageUrl' | 'newId'>): Card {
+export function buildEvaluationFailedCard(orderReference: string, ctx: Pick<CardContext, 'policyPageUrl' | 'newId'>, reason?: string): Card {
   const newId = ctx.newId ?? randomUUID;
   return {
     uuid: newId(),
     summary: `Policy ${POLICY.id} could not be checked for this order; review it against the policy`,
     detail:
-      `The service could not evaluate order ${escapeMarkdown(orderReference)} against policy ${POLICY.id} ${POLICY.title}. ` +
-      'No result is shown; the policy page lists what the check would look for.',
+      `The service could not evaluate order ${escapeMarkdown(orderReference)} against policy ${POLICY.id} ${POLICY.title}` +
+      `${reason ? `: ${escapeMarkdown(reason)}` : ''}. No result is shown; the policy page lists what the check would look for.`,
     indicator: 'info',
     source: { label: POLICY.label, url: ctx.policyPageUrl, topic: CARD_TOPIC },
     links: [{ label: `What this service checks for policy ${POLICY.id}`, url: ctx.policyPageUrl, type: 'absolute' }],
@@ -161,7 +167,7 @@ export function buildCard(evaluation: PolicyEvaluation, ctx: CardContext): Card 
   return {
     uuid: newId(),
     summary: summaryOf(evaluation),
-    detail: detailOf(evaluation, ctx.partialKeys),
+    detail: detailOf(evaluation, ctx.partialKeys, ctx.leftOutCount),
     indicator,
     source: { label: POLICY.label, url: ctx.policyPageUrl, topic: CARD_TOPIC },
     ...(suggestions.length > 0 && { suggestions, selectionBehavior: 'any' as const }),

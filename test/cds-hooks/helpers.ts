@@ -37,8 +37,8 @@ export class RecordingEngine implements PolicyEngine {
   readonly phaseCalls: Array<string | undefined> = [];
   constructor(private readonly evaluationFor: (order: PumpOrder) => PolicyEvaluation | null = defaultEvaluation) {}
 
-  prepareRecord(patientData: PatientData, draftOrders: readonly unknown[]): RecordedData {
-    return { leftOut: [], patientData, draftOrders };
+  prepareRecord(patientData: PatientData, draftOrders: readonly unknown[] | PreparedRecord): RecordedData {
+    return unreadRecord(patientData, draftOrders);
   }
 
   async evaluateOrder(data: RecordedData | PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult> {
@@ -78,7 +78,12 @@ export function defaultEvaluation(order: PumpOrder): PolicyEvaluation | null {
 export const everyOrderGoverned = async (): Promise<Phase> => 'implant';
 
 /** For stand-in engines that do not read the record: it is handed back untouched. */
-export const unreadRecord = (patientData: PatientData, draftOrders: readonly unknown[]): RecordedData => ({ leftOut: [], patientData, draftOrders });
+export const unreadRecord = (patientData: PatientData, draftOrders: readonly unknown[] | PreparedRecord): RecordedData => ({
+  leftOut: [],
+  leftOutOf: () => [],
+  patientData,
+  draftOrders: Array.isArray(draftOrders) ? draftOrders : (draftOrders as RecordedData).draftOrders,
+});
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({}), ...overrides };

@@ -125,9 +125,9 @@ describe('the requests around validation', () => {
     }
   });
 
-  it('answers 413 for a body over the default 1 MB limit', async () => {
-    const body = signRequest({ padding: 'x'.repeat(1024 * 1024) });
-    await request(app).post(SIGN).send(body).expect(413);
+  it('accepts a 4 MiB body (a large real patient prefetch) and answers 413 over the default 8 MiB limit', async () => {
+    await request(app).post(SIGN).send(signRequest({ padding: 'x'.repeat(4 * 1024 * 1024) })).expect(200);
+    await request(app).post(SIGN).send(signRequest({ padding: 'x'.repeat(8 * 1024 * 1024) })).expect(413);
   });
 });
 
