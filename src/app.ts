@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './logging/logger';
 import { createRequestLogging } from './logging/request-log';
 import { createHealthRouter, type ReadinessReport } from './ops/health';
 import { createRateLimit } from './ops/rate-limit';
+import { loadPacks, type PolicyPack } from './packs/load-packs';
 import { createClientAuth, getClientIssuer } from './security/client-auth';
 import { loadSecurityConfig, type SecurityConfig } from './security/config';
 import { checkFhirServer, type FhirServerCheck } from './security/fhir-server-allowlist';
@@ -40,8 +41,8 @@ export interface AppOptions {
   feedbackStore?: FeedbackStore;
   /** Default: fhir-kit-client with config's timeout, page and size limits. */
   fhirFetcher?: FhirFetcher;
-  /** Folder of the service definitions; default <project root>/hooks. */
-  servicesDir?: string;
+  /** The policy packs served; default: the engine's packs, else every pack under policies/. */
+  packs?: readonly PolicyPack[];
   /** Clock for the call date; default the system clock. */
   now?: () => Date;
 }
@@ -64,6 +65,8 @@ export function createApp(options: AppOptions): CdsApp {
       maxResponseBytes: config.fhirMaxResponseBytes,
     });
 
+  const packs = options.packs ?? options.engine.packs ?? loadPacks();
+
   const app = express() as CdsApp;
   app.disable('x-powered-by');
   app.use(createRequestLogging(logger));
@@ -79,13 +82,12 @@ export function createApp(options: AppOptions): CdsApp {
     cdsRoutes({
       engine: options.engine,
       fetcher,
-      requireTrialAgent: config.requireTrialAgent,
       deadlineMs: Math.max(0, config.hookDeadlineMs - FETCH_MARGIN_MS),
       callDeadlineMs: config.hookDeadlineMs,
       now: options.now ?? (() => new Date()),
-      catalog: loadServiceCatalog(options.servicesDir),
+      catalog: loadServiceCatalog(packs),
       feedbackStore: options.feedbackStore ?? createMemoryFeedbackStore(),
-      policyPageHtml: renderPolicyPage(),
+      policyPages: new Map(packs.map((pack) => [pack.pagePath, renderPolicyPage(pack)])),
       publicBaseUrl: config.publicBaseUrl,
       logger,
       authorizeFhirServer: (res, fhirServer) => fhirServerPolicy(getClientIssuer(res), fhirServer),
