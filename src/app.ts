@@ -12,10 +12,12 @@ import { errorHandler, notFound } from './cds-hooks/error-handler';
 import { createMemoryFeedbackStore, type FeedbackStore } from './cds-hooks/feedback';
 import { createFhirFetcher, type FhirFetcher } from './fhir-client/fhir-fetch';
 import { renderPolicyPage } from './presentation/policy-page';
-import { cdsRoutes } from './cds-hooks/routes';
+import { CDS_ROUTES, cdsRoutes } from './cds-hooks/routes';
 import { loadServiceCatalog } from './cds-hooks/service-definitions';
 import { createLogger, type Logger } from './logging/logger';
 import { createRequestLogging } from './logging/request-log';
+import { createMetrics, type ServiceMetrics } from './ops/metrics';
+import { createMetricsRouter } from './ops/metrics-endpoint';
 import { createHealthRouter, type ReadinessReport } from './ops/health';
 import { createRateLimit } from './ops/rate-limit';
 import { loadPacks, type PolicyPack } from './packs/load-packs';
@@ -45,6 +47,8 @@ export interface AppOptions {
   packs?: readonly PolicyPack[];
   /** Clock for the call date; default the system clock. */
   now?: () => Date;
+  /** Default: a registry of its own with process metrics. */
+  metrics?: ServiceMetrics;
 }
 
 export interface CdsApp extends Express {
@@ -66,11 +70,13 @@ export function createApp(options: AppOptions): CdsApp {
     });
 
   const packs = options.packs ?? options.engine.packs ?? loadPacks();
+  const metrics = options.metrics ?? createMetrics({ overrideReasons: packs.flatMap((pack) => pack.manifest.overrideReasons) });
 
   const app = express() as CdsApp;
   app.disable('x-powered-by');
-  app.use(createRequestLogging(logger));
+  app.use(createRequestLogging(logger, { knownRoutes: CDS_ROUTES, onFinished: metrics.requestFinished }));
   app.use(createHealthRouter(options.readiness ?? (() => ({ engine: true, serviceDefinitions: true }))));
+  app.use(createMetricsRouter(metrics.registry, { bearerToken: config.metricsToken }));
   app.use(cors);
   app.use(
     '/cds-services',
@@ -90,6 +96,7 @@ export function createApp(options: AppOptions): CdsApp {
       policyPages: new Map(packs.map((pack) => [pack.pagePath, renderPolicyPage(pack)])),
       publicBaseUrl: config.publicBaseUrl,
       logger,
+      metrics,
       authorizeFhirServer: (res, fhirServer) => fhirServerPolicy(getClientIssuer(res), fhirServer),
     }),
   );

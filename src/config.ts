@@ -22,6 +22,8 @@ export interface Config {
   /** Deadline of a whole hook call, in ms. */
   hookDeadlineMs: number;
   logLevel: string;
+  /** Bearer token a Prometheus scraper must send to GET /metrics; open when unset. */
+  metricsToken?: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -35,5 +37,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fhirMaxResponseBytes: int(env, 'FHIR_MAX_RESPONSE_BYTES', 10 * 1024 * 1024),
     hookDeadlineMs: int(env, 'HOOK_DEADLINE_MS', 4500),
     logLevel: env.LOG_LEVEL ?? 'info',
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
 }
