@@ -15,7 +15,6 @@ import type { Card, HookRequest, HookResponse } from './types';
 export interface HookCallDeps {
   engine: PolicyEngine;
   fetcher: FhirFetcher;
-  requireTrialAgent: boolean;
   /** Deadline for fetching missing prefetch, in ms (0: none beyond the per-request timeout). */
   deadlineMs: number;
   now: () => Date;
@@ -44,20 +43,19 @@ export async function runHookCall(
   /** Aborts fetching from outside (e.g. a whole-call deadline kept by the caller). */
   signal?: AbortSignal,
 ): Promise<HookCallResult> {
+  const policy = service.pack.id;
   const drafts = draftOrderResources(request);
   const candidates = ordersToEvaluate(request, drafts);
   // Which orders the policy governs follows from the orders alone: the record is fetched only when one is.
   const draftsOnly = deps.engine.prepareRecord([], drafts);
-  const phases = await Promise.all(
-    candidates.map((order) => deps.engine.orderPhase(order, { record: draftsOnly, requireTrialAgent: deps.requireTrialAgent })),
-  );
+  const phases = await Promise.all(candidates.map((order) => deps.engine.orderPhase(order, { record: draftsOnly, policy })));
   const orders = candidates.filter((_, i) => phases[i] !== null);
   // An order with elements that could not be read may be one the policy governs: say so rather than stay silent.
   const unreadable = candidates.filter((order, i) => phases[i] === null && draftsOnly.leftOutOf(order).length > 0);
   const unreadableCards = (): Card[] =>
     unreadable.map((order) => {
       const paths = [...new Set(draftsOnly.leftOutOf(order).map((l) => l.path ?? 'the whole order'))];
-      return buildEvaluationFailedCard(orderReference(order, drafts.indexOf(order)), { policyPageUrl }, `parts of the order could not be read (${paths.join(', ')})`);
+      return buildEvaluationFailedCard(orderReference(order, drafts.indexOf(order)), { pack: service.pack, policyPageUrl }, `parts of the order could not be read (${paths.join(', ')})`);
     });
   if (orders.length === 0) {
     return {
@@ -78,7 +76,7 @@ export async function runHookCall(
   const results = await Promise.all(
     orders.map(async (order) => {
       const started = performance.now();
-      const result = await deps.engine.evaluateOrder(prepared, order, { callDate, requireTrialAgent: deps.requireTrialAgent });
+      const result = await deps.engine.evaluateOrder(prepared, order, { callDate, policy });
       deps.metrics?.evaluation((performance.now() - started) / 1000, result.error ? 'error' : 'ok');
       if (result.evaluation) deps.metrics?.criteria(result.evaluation.criteria);
       return result;
@@ -86,7 +84,7 @@ export async function runHookCall(
   );
 
   const leftOutCount = prepared.leftOut.length;
-  const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys, leftOutCount };
+  const cardContext = { hook: request.hook, pack: service.pack, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys, leftOutCount };
   const cards = results.flatMap((result, i): Card[] => {
     if (result.evaluation) return [buildCard(result.evaluation, cardContext)];
     if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], drafts.indexOf(orders[i])), cardContext)];
