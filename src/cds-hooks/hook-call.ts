@@ -9,6 +9,7 @@ import type { FhirFetcher } from '../fhir-client/fhir-fetch';
 import type { HookMetrics } from '../ops/metrics';
 import { draftOrderResources, ordersToEvaluate } from './orders';
 import { gatherPatientRecord } from './prefetch';
+import { fetchReferencedMedications } from './referenced-medications';
 import type { LoadedService } from './service-definitions';
 import type { Card, HookRequest, HookResponse } from './types';
 
@@ -46,8 +47,12 @@ export async function runHookCall(
   const policy = service.pack.id;
   const drafts = draftOrderResources(request);
   const candidates = ordersToEvaluate(request, drafts);
+  const signals = [...(signal ? [signal] : []), ...(deps.deadlineMs > 0 ? [AbortSignal.timeout(deps.deadlineMs)] : [])];
+  const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+  // A draft order may name its drug by reference to a separate Medication, which the phase may depend on: read those first.
+  const draftMedications = candidates.length > 0 ? await fetchReferencedMedications(request, deps.fetcher, drafts, drafts, deadline) : [];
   // Which orders the policy governs follows from the orders alone: the record is fetched only when one is.
-  const draftsOnly = deps.engine.prepareRecord([], drafts);
+  const draftsOnly = deps.engine.prepareRecord(draftMedications, drafts);
   const phases = await Promise.all(candidates.map((order) => deps.engine.orderPhase(order, { record: draftsOnly, policy })));
   const orders = candidates.filter((_, i) => phases[i] !== null);
   // An order with elements that could not be read may be one the policy governs: say so rather than stay silent.
@@ -66,13 +71,15 @@ export async function runHookCall(
     };
   }
 
-  const signals = [...(signal ? [signal] : []), ...(deps.deadlineMs > 0 ? [AbortSignal.timeout(deps.deadlineMs)] : [])];
-  const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
   const { record, fetchedKeys, truncatedKeys } = await gatherPatientRecord(service, request, deps.fetcher, deadline, deps.metrics);
+  // The record's own Medications by reference, in one search for all of them.
+  const known = [...record, ...draftMedications];
+  const recordMedications = await fetchReferencedMedications(request, deps.fetcher, record, known, deadline);
+  if (draftMedications.length + recordMedications.length > 0) fetchedKeys.push('Medication (by reference)');
 
   const callDate = deps.now().toISOString().slice(0, 10);
   // Read and indexed once for every order of the call.
-  const prepared = deps.engine.prepareRecord(record, draftsOnly);
+  const prepared = deps.engine.prepareRecord([...known, ...recordMedications], draftsOnly);
   const results = await Promise.all(
     orders.map(async (order) => {
       const started = performance.now();
