@@ -47,6 +47,7 @@ export async function runHookCall(
   const policy = service.pack.id;
   const drafts = draftOrderResources(request);
   const candidates = ordersToEvaluate(request, drafts);
+  const callStarted = Date.now();
   const signals = [...(signal ? [signal] : []), ...(deps.deadlineMs > 0 ? [AbortSignal.timeout(deps.deadlineMs)] : [])];
   const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
   // A draft order may name its drug by reference to a separate Medication, which the phase may depend on: read those first.
@@ -71,7 +72,9 @@ export async function runHookCall(
     };
   }
 
-  const { record, fetchedKeys, truncatedKeys } = await gatherPatientRecord(service, request, deps.fetcher, deadline, deps.metrics);
+  // Paging through search results ends in time for the deadline, keeping what was read (the card says so).
+  const pageUntil = deps.deadlineMs > 0 ? callStarted + deps.deadlineMs : undefined;
+  const { record, fetchedKeys, truncatedKeys } = await gatherPatientRecord(service, request, deps.fetcher, deadline, deps.metrics, pageUntil);
   // The record's own Medications by reference, in one search for all of them.
   const known = [...record, ...draftMedications];
   const recordMedications = await fetchReferencedMedications(request, deps.fetcher, record, known, deadline);

@@ -57,6 +57,8 @@ export async function gatherPatientRecord(
   fetcher: FhirFetcher,
   deadline?: AbortSignal,
   metrics?: HookMetrics,
+  /** Epoch ms by which paging through search results should be done (see FhirQuery.pageUntil). */
+  pageUntil?: number,
 ): Promise<GatheredRecord> {
   const resources: FhirResource[] = [];
   const missing: { key: string; query: string | undefined }[] = [];
@@ -94,7 +96,7 @@ export async function gatherPatientRecord(
       missing.map(async ({ key, query }) => {
         const started = performance.now();
         try {
-          const result = await fetcher.fetch({ fhirServer, accessToken, query: query as string, signal });
+          const result = await fetcher.fetch({ fhirServer, accessToken, query: query as string, signal, pageUntil });
           metrics?.fhirFetch(key, 'ok', (performance.now() - started) / 1000);
           if (result.truncated) truncatedKeys.push(key);
           return result.resources;

@@ -104,6 +104,24 @@ it('follows next links on the same server up to the page limit and skips outcome
   expect(s.requests.every((r) => r.authorization === 'Bearer tok')).toBe(true);
 });
 
+it('stops paging in time for the call deadline, keeping the pages read', async () => {
+  const many = createFhirFetcher({ timeoutMs: 5000, maxPages: 100, maxResponseBytes: 64 * 1024 });
+  const s = await server((req, res, base) => {
+    const n = Number(new URL(req.url!, 'http://x').searchParams.get('page') ?? '1');
+    setTimeout(() => json(res, page([`c${n}`], `${base}/Condition?patient=p1&page=${n + 1}`)), 100);
+  });
+  try {
+    // Each page takes at least 100 ms: without the deadline all 100 pages would be read.
+    const result = await many.fetch({ fhirServer: s.base, query: 'Condition?patient=p1', pageUntil: Date.now() + 450 });
+    expect(result.truncated).toBe(true);
+    expect(result.pages).toBeGreaterThanOrEqual(1);
+    expect(result.pages).toBeLessThan(6);
+    expect(result.resources.map((r) => r.id)).toEqual(Array.from({ length: result.pages }, (_, i) => `c${i + 1}`));
+  } finally {
+    await many.close();
+  }
+});
+
 it('refuses a next link to another server, so the token never travels there', async () => {
   const other = await server((_req, res) => json(res, page(['stolen'])));
   const s = await server((_req, res) => json(res, page(['c1'], `${other.base}/Condition?page=2`)));

@@ -42,6 +42,11 @@ export interface FhirQuery {
   query: string;
   /** Aborts every request of this query (the hook call's deadline). */
   signal?: AbortSignal;
+  /**
+   * Epoch ms by which paging should be done: no next page is requested when it would likely end later (judged by
+   * the last page's time); the pages read are kept and the result is marked truncated.
+   */
+  pageUntil?: number;
 }
 
 export interface FhirFetchResult {
@@ -184,7 +189,7 @@ export function createFhirFetcher(options: FhirFetcherOptions): FhirFetcher {
     return body as FhirResource;
   }
 
-  async function fetchQuery({ fhirServer, accessToken, query, signal }: FhirQuery): Promise<FhirFetchResult> {
+  async function fetchQuery({ fhirServer, accessToken, query, signal, pageUntil }: FhirQuery): Promise<FhirFetchResult> {
     const base = new URL(fhirServer.replace(/\/+$/, ''));
     if (!allowServer(base)) throw new FhirFetchError('not-allowed', 'this FHIR server is not allowed');
     const observer = observingDispatcher(pool);
@@ -198,6 +203,7 @@ export function createFhirFetcher(options: FhirFetcherOptions): FhirFetcher {
 
     const isRead = !query.includes('?');
     let first: FhirResource;
+    let pageStarted = Date.now();
     try {
       first = asResource(await get(client, observer, base, query, signal));
     } catch (error) {
@@ -214,6 +220,7 @@ export function createFhirFetcher(options: FhirFetcherOptions): FhirFetcher {
     const resources: FhirResource[] = [];
     let bundle: Bundle = first;
     let pages = 1;
+    let lastPageMs = Date.now() - pageStarted;
     for (;;) {
       for (const entry of bundle.entry ?? []) {
         if (entry.search?.mode === 'outcome' || !entry.resource || entry.resource.resourceType === 'OperationOutcome') continue;
@@ -222,6 +229,7 @@ export function createFhirFetcher(options: FhirFetcherOptions): FhirFetcher {
       const next = bundle.link?.find((link) => link.relation === 'next')?.url;
       if (!next) return { resources, pages, truncated: false };
       if (pages >= options.maxPages) return { resources, pages, truncated: true };
+      if (pageUntil !== undefined && Date.now() + lastPageMs > pageUntil) return { resources, pages, truncated: true };
       let nextUrl: URL;
       try {
         nextUrl = new URL(next, baseDirectory(base));
@@ -230,7 +238,9 @@ export function createFhirFetcher(options: FhirFetcherOptions): FhirFetcher {
       }
       // The token must never follow a link to another server.
       if (!isUnderBase(nextUrl, base)) throw new FhirFetchError('foreign-link', 'the FHIR search linked its next page to another server');
+      pageStarted = Date.now();
       const page = asResource(await get(client, observer, base, nextUrl.href, signal));
+      lastPageMs = Date.now() - pageStarted;
       if (page.resourceType !== 'Bundle') throw new FhirFetchError('invalid-response', 'a FHIR search page was not a Bundle');
       bundle = page;
       pages++;
