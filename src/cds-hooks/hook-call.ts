@@ -72,7 +72,7 @@ export async function runHookCall(
 
   const cardContext = { hook: request.hook, pack: service.pack, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys };
   const cards = results.flatMap((result, i): Card[] => {
-    if (result.evaluation) return [buildCard(result.evaluation, cardContext)];
+    if (result.evaluation) return [buildCard(result.evaluation, { ...cardContext, ...result.dates })];
     if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];
     return [];
   });
