@@ -80,6 +80,7 @@ export function createApp(options: AppOptions): CdsApp {
       engine: options.engine,
       fetcher,
       requireTrialAgent: config.requireTrialAgent,
+      crd: config.crd,
       deadlineMs: Math.max(0, config.hookDeadlineMs - FETCH_MARGIN_MS),
       callDeadlineMs: config.hookDeadlineMs,
       now: options.now ?? (() => new Date()),

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../project-root';
+import { discoveryExtension } from '../crd/configuration';
 import { compileTemplate, type CompiledTemplate } from './prefetch-template';
 import { HOOK_NAMES, type HookName, type ServiceDefinition } from './types';
 
@@ -53,6 +54,7 @@ export function loadServiceCatalog(dir: string = path.join(PROJECT_ROOT, 'polici
   for (const name of files) {
     const file = path.join(dir, name);
     const definition = parseDefinition(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+    definition.extension = { ...definition.extension, ...discoveryExtension(definition.hook) };
     if (services.has(definition.id)) throw new Error(`${file}: duplicate service id "${definition.id}"`);
     const templates = new Map(Object.entries(definition.prefetch).map(([key, source]) => [key, compileTemplate(source)]));
     services.set(definition.id, { definition, templates });

@@ -1,12 +1,12 @@
 import type { CriterionResult, PolicyEvaluation } from '../engine/types';
-import { buildCard, buildEvaluationFailedCard, escapeMarkdown, SUMMARY_MAX, type CardContext } from './cards';
+import { buildAdditionalOrdersCard, buildCard, buildEvaluationFailedCard, escapeMarkdown, SUMMARY_MAX, type CardContext } from './cards';
 import type { HookName } from '../cds-hooks/types';
 
 const PAGE = 'https://cds.example.org/policy/2022T0626C';
 
 function context(hook: HookName): CardContext {
   let n = 0;
-  return { hook, policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
+  return { hook, insurer: 'Testpayer Health Plan', userId: 'Practitioner/dr1', policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
 }
 
 function evaluation(criteria: CriterionResult[], overrides: Partial<PolicyEvaluation> = {}): PolicyEvaluation {
@@ -111,11 +111,21 @@ describe('detail', () => {
 });
 
 describe('card fields', () => {
-  it('carries the evaluation unchanged, the policy source and an absolute link to the policy page', () => {
+  it('carries the evaluation unchanged, the order it is about, the insurer as source and an absolute link to the policy page', () => {
     const card = buildCard(withGaps, context('order-sign'));
-    expect(card.extension).toEqual({ 'policy-evaluation': withGaps });
-    expect(card.source).toMatchObject({ label: 'Implanted Spinal Drug Delivery Systems (2022T0626C)', url: PAGE });
+    expect(card.extension).toEqual({ 'policy-evaluation': withGaps, 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/sr1' }] });
+    expect(card.source).toEqual({
+      label: 'Testpayer Health Plan',
+      url: PAGE,
+      topic: { system: 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type', code: 'guideline', display: 'Guideline' },
+    });
     expect(card.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
+  });
+
+  it('is one CRD response type: an External Reference card has links and no suggestions', () => {
+    const card = buildCard(withGaps, context('order-sign'));
+    expect(card.suggestions).toBeUndefined();
+    expect(card.links!.length).toBeGreaterThan(0);
   });
 
   it('offers override reasons on warning cards only', () => {
@@ -131,9 +141,16 @@ describe('card fields', () => {
   });
 });
 
-describe('suggestions', () => {
+describe('suggestions (Identify Additional Orders card)', () => {
   it('offers a psychological evaluation order when psych clearance is not documented', () => {
-    const card = buildCard(withGaps, context('order-sign'));
+    const card = buildAdditionalOrdersCard(withGaps, context('order-sign'))!;
+    expect(card.links).toBeUndefined();
+    expect(card.source).toEqual({
+      label: 'Testpayer Health Plan',
+      topic: { system: 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type', code: 'clinical-reminder', display: 'Clinical Reminder' },
+    });
+    expect(card.extension).toEqual({ 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/sr1' }] });
+    expect(card.summary.length).toBeLessThanOrEqual(SUMMARY_MAX);
     expect(card.selectionBehavior).toBe('any');
     expect(card.suggestions).toHaveLength(1);
     const [suggestion] = card.suggestions!;
@@ -150,19 +167,18 @@ describe('suggestions', () => {
           code: expect.objectContaining({ coding: [expect.objectContaining({ system: 'http://www.ama-assn.org/go/cpt', code: '90791' })] }),
           subject: { reference: 'Patient/p1' },
           authoredOn: '2026-06-15',
+          requester: { reference: 'Practitioner/dr1' },
         },
       },
     ]);
   });
 
   it('offers nothing for a criterion that is not met (a finding, not a missing record)', () => {
-    const card = buildCard(evaluation([{ id: 'cnmp-psych-clearance', status: 'not-met' }]), context('order-sign'));
-    expect(card.suggestions).toBeUndefined();
-    expect(card.selectionBehavior).toBeUndefined();
+    expect(buildAdditionalOrdersCard(evaluation([{ id: 'cnmp-psych-clearance', status: 'not-met' }]), context('order-sign'))).toBeNull();
   });
 
   it('offers one physical therapy evaluation for missing spasticity scale and function together', () => {
-    const card = buildCard(
+    const card = buildAdditionalOrdersCard(
       evaluation(
         [
           { id: 'spasticity-scale-documented', status: 'not-documented' },
@@ -172,7 +188,7 @@ describe('suggestions', () => {
         { pathway: 'spasticity' },
       ),
       context('order-sign'),
-    );
+    )!;
     const codes = card.suggestions!.map((s) => s.actions[0].resource.code!.coding![0].code);
     expect(codes).toEqual(['90791', '97163']);
   });
@@ -180,10 +196,11 @@ describe('suggestions', () => {
 
 describe('failed evaluation card', () => {
   it('says the check could not be done, without an evaluation extension', () => {
-    const card = buildEvaluationFailedCard('ServiceRequest/sr1', { policyPageUrl: PAGE });
+    const card = buildEvaluationFailedCard('ServiceRequest/sr1', { policyPageUrl: PAGE, insurer: 'Testpayer Health Plan' });
     expect(card.summary).toMatch(/could not be checked/);
     expect(card.indicator).toBe('info');
-    expect(card.extension).toBeUndefined();
+    expect(card.source.label).toBe('Testpayer Health Plan');
+    expect(card.extension).toEqual({ 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/sr1' }] });
     expect(card.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
   });
 });

@@ -16,6 +16,7 @@ import {
   criterionTitle,
 } from './policy-text';
 import { suggestionsFor } from './suggestions';
+import { CLINICAL_REMINDER_TOPIC, GUIDELINE_TOPIC } from '../crd/card-types';
 import type { Card, HookName, Indicator } from '../cds-hooks/types';
 
 export const SUMMARY_MAX = 139;
@@ -27,9 +28,6 @@ export const OVERRIDE_REASONS: readonly Coding[] = [
   { system: OVERRIDE_REASON_SYSTEM, code: 'patient-declined-evaluation', display: 'Patient declined the evaluation' },
 ];
 
-/** Da Vinci CRD asks every card for a `source.topic` from its card-type code system. */
-const CARD_TOPIC: Coding = { system: 'http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp', code: 'guideline', display: 'Guideline' };
-
 const CODE_SYSTEM_NAMES: Record<string, string> = {
   'http://www.ama-assn.org/go/cpt': 'CPT',
   'https://bluebutton.cms.gov/resources/codesystem/hcpcs': 'HCPCS',
@@ -38,6 +36,11 @@ const CODE_SYSTEM_NAMES: Record<string, string> = {
 
 export interface CardContext {
   hook: HookName;
+  /** The insurer's name (CRD resp-4): every card's `source.label`. */
+  insurer: string;
+  /** context.userId (`Practitioner/id` or `PractitionerRole/id`): the requester of suggested orders. */
+  userId: string;
+  encounterId?: string;
   /** Absolute URL of GET /policy/2022T0626C on this service. */
   policyPageUrl: string;
   patientId: string;
@@ -140,7 +143,7 @@ function indicatorOf(e: PolicyEvaluation, hook: HookName): Indicator {
  * The evaluator failed on this order (its result carried `error`): saying nothing would read as
  * "the policy does not apply", so the card says the check could not be done.
  */
-export function buildEvaluationFailedCard(orderReference: string, ctx: Pick<CardContext, 'policyPageUrl' | 'newId'>): Card {
+export function buildEvaluationFailedCard(orderReference: string, ctx: Pick<CardContext, 'policyPageUrl' | 'newId' | 'insurer'>): Card {
   const newId = ctx.newId ?? randomUUID;
   return {
     uuid: newId(),
@@ -149,24 +152,66 @@ export function buildEvaluationFailedCard(orderReference: string, ctx: Pick<Card
       `The service could not evaluate order ${escapeMarkdown(orderReference)} against policy ${POLICY.id} ${POLICY.title}. ` +
       'No result is shown; the policy page lists what the check would look for.',
     indicator: 'info',
-    source: { label: POLICY.label, url: ctx.policyPageUrl, topic: CARD_TOPIC },
+    source: { label: ctx.insurer, url: ctx.policyPageUrl, topic: GUIDELINE_TOPIC },
     links: [{ label: `What this service checks for policy ${POLICY.id}`, url: ctx.policyPageUrl, type: 'absolute' }],
+    ...associatedResource(orderReference),
   };
 }
 
+/** A local `Type/id` reference to a context order; an order without id cannot be named this way. */
+const LOCAL_REFERENCE = /^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
+
+/** CRD dev-25: the card names the order it is about (`davinci-crd.associated-resource`). */
+function associatedResource(order: string): { extension?: Record<string, unknown> } {
+  return LOCAL_REFERENCE.test(order) ? { extension: { 'davinci-crd.associated-resource': [{ reference: order }] } } : {};
+}
+
+/**
+ * The policy checklist: a CRD "External Reference" card (topic `guideline`), whose one link is our
+ * policy page. Suggested orders go on a card of their own (buildAdditionalOrdersCard), so that each
+ * card is one CRD response type.
+ */
 export function buildCard(evaluation: PolicyEvaluation, ctx: CardContext): Card {
   const newId = ctx.newId ?? randomUUID;
   const indicator = indicatorOf(evaluation, ctx.hook);
-  const suggestions = suggestionsFor(evaluation.criteria, { patientId: ctx.patientId, callDate: ctx.callDate, newId });
   return {
     uuid: newId(),
     summary: summaryOf(evaluation),
     detail: detailOf(evaluation, ctx.partialKeys),
     indicator,
-    source: { label: POLICY.label, url: ctx.policyPageUrl, topic: CARD_TOPIC },
-    ...(suggestions.length > 0 && { suggestions, selectionBehavior: 'any' as const }),
+    source: { label: ctx.insurer, url: ctx.policyPageUrl, topic: GUIDELINE_TOPIC },
     ...(indicator === 'warning' && { overrideReasons: [...OVERRIDE_REASONS] }),
     links: [{ label: `What this service checks for policy ${POLICY.id}`, url: ctx.policyPageUrl, type: 'absolute' }],
-    extension: { 'policy-evaluation': evaluation },
+    extension: { 'policy-evaluation': evaluation, ...associatedResource(evaluation.order).extension },
+  };
+}
+
+/**
+ * Orders that would document a criterion the record does not show: a CRD "Identify Additional
+ * Orders" card (topic `clinical-reminder`), or null when no gap has such an order.
+ */
+export function buildAdditionalOrdersCard(evaluation: PolicyEvaluation, ctx: CardContext): Card | null {
+  const newId = ctx.newId ?? randomUUID;
+  const suggestions = suggestionsFor(evaluation.criteria, {
+    patientId: ctx.patientId,
+    userId: ctx.userId,
+    encounterId: ctx.encounterId,
+    callDate: ctx.callDate,
+    newId,
+  });
+  if (suggestions.length === 0) return null;
+  const text = `${orderLabel(evaluation)}: ${suggestions.map((s) => s.label.toLowerCase()).join('; ')} to document policy ${POLICY.id}`;
+  return {
+    uuid: newId(),
+    summary: text.length <= SUMMARY_MAX ? text : `${text.slice(0, SUMMARY_MAX - 1)}…`,
+    detail:
+      `Order ${escapeMarkdown(evaluation.order)}: the record does not document ` +
+      `${evaluation.criteria.filter((c) => c.status === 'not-documented').map((c) => `**${escapeMarkdown(criterionTitle(c.id))}**`).join(', ')}. ` +
+      'The suggested order creates a draft for you to review and sign.',
+    indicator: 'info',
+    source: { label: ctx.insurer, topic: CLINICAL_REMINDER_TOPIC },
+    suggestions,
+    selectionBehavior: 'any',
+    ...associatedResource(evaluation.order),
   };
 }

@@ -43,11 +43,15 @@ const SUGGESTED_ORDERS: readonly SuggestedOrder[] = [
 
 export interface SuggestionContext {
   patientId: string;
+  /** context.userId: the requester (the CRD order profiles require one). */
+  userId: string;
+  encounterId?: string;
   /** authoredOn of the suggested order (YYYY-MM-DD). */
   callDate: string;
   newId?: () => string;
 }
 
+/** A draft order valid against the CRD ServiceRequest profile (status, intent, code, subject, authoredOn, requester). */
 function draftOrder(code: CodeableConcept, ctx: SuggestionContext): ServiceRequest {
   return {
     resourceType: 'ServiceRequest',
@@ -55,7 +59,9 @@ function draftOrder(code: CodeableConcept, ctx: SuggestionContext): ServiceReque
     intent: 'order',
     code,
     subject: { reference: `Patient/${ctx.patientId}` },
+    ...(ctx.encounterId && { encounter: { reference: `Encounter/${ctx.encounterId}` } }),
     authoredOn: ctx.callDate,
+    requester: { reference: ctx.userId },
   };
 }
 
