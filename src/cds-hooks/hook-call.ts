@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FhirResource } from 'fhir/r4';
 import type { OrderEvaluationResult, PolicyEngine, PolicyEvaluation, PumpOrder } from '../engine/types';
-import { buildAdditionalOrdersCard, buildCard, buildEvaluationFailedCard } from '../presentation/cards';
+import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
 import type { FhirFetcher } from '../fhir-client/fhir-fetch';
-import { CLINICAL_REMINDER_TOPIC, GUIDELINE_TOPIC } from '../crd/card-types';
+import { CLINICAL_REMINDER_TOPIC } from '../crd/card-types';
 import { settingsFor } from '../crd/configuration';
 import { buildCoverageInformation, type OrderOutcome } from '../crd/coverage-information';
 import { selectCoverage } from '../crd/coverage';
@@ -130,22 +130,16 @@ export async function runHookCall(
     partialKeys: read.ok ? read.truncatedKeys : [],
     newId,
   };
-  const checklistCards: Card[] = [];
-  const orderCards: Card[] = [];
-  results.forEach((result, i) => {
-    if (result.evaluation) {
-      checklistCards.push(buildCard(result.evaluation, cardContext));
-      const additional = buildAdditionalOrdersCard(result.evaluation, cardContext);
-      if (additional) orderCards.push(additional);
-    } else if (result.error) {
-      checklistCards.push(buildEvaluationFailedCard(orderReference(orders[i], i), cardContext));
-    }
-  });
-  // CRD dev-5: each card type can be switched off; max-cards keeps checklists before suggested orders.
-  const cards = [
-    ...(settings.cardTypes[GUIDELINE_TOPIC.code as string] ? checklistCards : []),
-    ...(settings.cardTypes[CLINICAL_REMINDER_TOPIC.code as string] ? orderCards : []),
-  ].slice(0, settings.maxCards);
+  const cardOptions = { suggestions: settings.cardTypes[CLINICAL_REMINDER_TOPIC.code as string] };
+  const cards = results
+    .flatMap((result, i): Card[] => {
+      if (result.evaluation) return [buildCard(result.evaluation, cardContext, cardOptions)];
+      if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];
+      return [];
+    })
+    // CRD dev-5: a client can switch each card type off; then max-cards, in order.
+    .filter((card) => settings.cardTypes[card.source.topic?.code as string] !== false)
+    .slice(0, settings.maxCards);
 
   const systemActions: SystemAction[] = [];
   if (settings.coverageInfo && coverage.kind === 'found') {

@@ -11,11 +11,12 @@ import type { HookRequest } from '../cds-hooks/types';
 export const COVERAGE_PREFETCH_KEY = 'coverage';
 
 function coveragesIn(resource: Resource): FhirResource[] {
+  const entries = (resource as { entry?: unknown }).entry;
   const list =
     resource.resourceType === 'Bundle'
-      ? ((resource as { entry?: Array<{ resource?: FhirResource }> }).entry ?? []).flatMap((e) => (e?.resource ? [e.resource] : []))
-      : [resource as FhirResource];
-  return list.filter((r) => r?.resourceType === 'Coverage');
+      ? (Array.isArray(entries) ? entries : []).map((e) => (e as { resource?: unknown } | null)?.resource)
+      : [resource];
+  return list.filter((r): r is FhirResource => typeof r === 'object' && r !== null && (r as Resource).resourceType === 'Coverage');
 }
 
 export interface CoverageSourceOptions {

@@ -11,30 +11,37 @@ export type CoverageSelection =
   | { kind: 'found'; coverage: Coverage; reference: string }
   | { kind: 'none' | 'unknown-payer' | 'several'; message: string };
 
+/** Records arrive in any shape; a field of the wrong JSON type counts as absent. */
+function list<T>(value: unknown): T[] {
+  return Array.isArray(value) ? (value.filter((v) => typeof v === 'object' && v !== null) as T[]) : [];
+}
+
+function datePart(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.slice(0, 10) : undefined;
+}
+
 function isActiveOn(coverage: Coverage, patientId: string, date: string): boolean {
   if (coverage.status !== 'active') return false;
   const beneficiary = coverage.beneficiary?.reference;
   if (typeof beneficiary === 'string' && beneficiary !== '' && !beneficiary.endsWith(`Patient/${patientId}`)) return false;
   // A period is compared by its date part: a Coverage that ended before the call day is not in force.
-  const end = coverage.period?.end?.slice(0, 10);
-  const start = coverage.period?.start?.slice(0, 10);
+  const end = datePart(coverage.period?.end);
+  const start = datePart(coverage.period?.start);
   return !(end !== undefined && end < date) && !(start !== undefined && start > date);
 }
 
 function payorIdentifiers(coverage: Coverage, payor: Reference): Identifier[] {
-  const ids = payor.identifier ? [payor.identifier] : [];
+  const ids = typeof payor.identifier === 'object' && payor.identifier !== null ? [payor.identifier] : [];
   const ref = payor.reference;
   if (typeof ref === 'string' && ref.startsWith('#')) {
-    const contained = (coverage.contained ?? []).find((r) => r.id === ref.slice(1) && r.resourceType === 'Organization') as
-      | Organization
-      | undefined;
-    ids.push(...(contained?.identifier ?? []));
+    const contained = list<Organization>(coverage.contained).find((r) => r.id === ref.slice(1) && r.resourceType === 'Organization');
+    ids.push(...list<Identifier>(contained?.identifier));
   }
   return ids;
 }
 
 export function isServedPayer(coverage: Coverage, payer: PayerConfig): boolean {
-  return (coverage.payor ?? []).some((payor) =>
+  return list<Reference>(coverage.payor).some((payor) =>
     payorIdentifiers(coverage, payor).some((id) => payer.identifiers.some((p) => p.system === id.system && p.value === id.value)),
   );
 }

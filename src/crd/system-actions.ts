@@ -14,7 +14,8 @@ export interface SystemAction {
 }
 
 export function coverageInformationAction(order: PumpOrder, coverageInformation: Extension): SystemAction {
-  const kept = (order.extension ?? []).filter((e) => e.url !== COVERAGE_INFORMATION_URL);
+  // Any earlier coverage-information is replaced; every other element stays as received.
+  const kept = (Array.isArray(order.extension) ? order.extension : []).filter((e) => e?.url !== COVERAGE_INFORMATION_URL);
   return {
     type: 'update',
     description: 'Record the payer\'s coverage information on the order',

@@ -1,5 +1,5 @@
 import type { CriterionResult, PolicyEvaluation } from '../engine/types';
-import { buildAdditionalOrdersCard, buildCard, buildEvaluationFailedCard, escapeMarkdown, SUMMARY_MAX, type CardContext } from './cards';
+import { buildCard, buildEvaluationFailedCard, escapeMarkdown, SUMMARY_MAX, type CardContext } from './cards';
 import type { HookName } from '../cds-hooks/types';
 
 const PAGE = 'https://cds.example.org/policy/2022T0626C';
@@ -112,7 +112,7 @@ describe('detail', () => {
 
 describe('card fields', () => {
   it('carries the evaluation unchanged, the order it is about, the insurer as source and an absolute link to the policy page', () => {
-    const card = buildCard(withGaps, context('order-sign'));
+    const card = buildCard(withGaps, context('order-sign'), { suggestions: false });
     expect(card.extension).toEqual({ 'policy-evaluation': withGaps, 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/sr1' }] });
     expect(card.source).toEqual({
       label: 'Testpayer Health Plan',
@@ -122,10 +122,16 @@ describe('card fields', () => {
     expect(card.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
   });
 
-  it('is one CRD response type: an External Reference card has links and no suggestions', () => {
+  it('is one CRD response type: with a suggested order, Identify Additional Orders (no links); else External Reference', () => {
     const card = buildCard(withGaps, context('order-sign'));
-    expect(card.suggestions).toBeUndefined();
-    expect(card.links!.length).toBeGreaterThan(0);
+    expect(card.suggestions).toHaveLength(1);
+    expect(card.links).toBeUndefined();
+    expect(card.source.topic?.code).toBe('clinical-reminder');
+    expect(card.detail).toContain(`](${PAGE})`);
+    const plain = buildCard(withGaps, context('order-sign'), { suggestions: false });
+    expect(plain.suggestions).toBeUndefined();
+    expect(plain.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
+    expect(plain.source.topic?.code).toBe('guideline');
   });
 
   it('offers override reasons on warning cards only', () => {
@@ -143,14 +149,12 @@ describe('card fields', () => {
 
 describe('suggestions (Identify Additional Orders card)', () => {
   it('offers a psychological evaluation order when psych clearance is not documented', () => {
-    const card = buildAdditionalOrdersCard(withGaps, context('order-sign'))!;
-    expect(card.links).toBeUndefined();
+    const card = buildCard(withGaps, context('order-sign'));
     expect(card.source).toEqual({
       label: 'Testpayer Health Plan',
+      url: PAGE,
       topic: { system: 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type', code: 'clinical-reminder', display: 'Clinical Reminder' },
     });
-    expect(card.extension).toEqual({ 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/sr1' }] });
-    expect(card.summary.length).toBeLessThanOrEqual(SUMMARY_MAX);
     expect(card.selectionBehavior).toBe('any');
     expect(card.suggestions).toHaveLength(1);
     const [suggestion] = card.suggestions!;
@@ -174,11 +178,13 @@ describe('suggestions (Identify Additional Orders card)', () => {
   });
 
   it('offers nothing for a criterion that is not met (a finding, not a missing record)', () => {
-    expect(buildAdditionalOrdersCard(evaluation([{ id: 'cnmp-psych-clearance', status: 'not-met' }]), context('order-sign'))).toBeNull();
+    const card = buildCard(evaluation([{ id: 'cnmp-psych-clearance', status: 'not-met' }]), context('order-sign'));
+    expect(card.suggestions).toBeUndefined();
+    expect(card.selectionBehavior).toBeUndefined();
   });
 
   it('offers one physical therapy evaluation for missing spasticity scale and function together', () => {
-    const card = buildAdditionalOrdersCard(
+    const card = buildCard(
       evaluation(
         [
           { id: 'spasticity-scale-documented', status: 'not-documented' },
@@ -188,7 +194,7 @@ describe('suggestions (Identify Additional Orders card)', () => {
         { pathway: 'spasticity' },
       ),
       context('order-sign'),
-    )!;
+    );
     const codes = card.suggestions!.map((s) => s.actions[0].resource.code!.coding![0].code);
     expect(codes).toEqual(['90791', '97163']);
   });

@@ -166,52 +166,37 @@ function associatedResource(order: string): { extension?: Record<string, unknown
   return LOCAL_REFERENCE.test(order) ? { extension: { 'davinci-crd.associated-resource': [{ reference: order }] } } : {};
 }
 
-/**
- * The policy checklist: a CRD "External Reference" card (topic `guideline`), whose one link is our
- * policy page. Suggested orders go on a card of their own (buildAdditionalOrdersCard), so that each
- * card is one CRD response type.
- */
-export function buildCard(evaluation: PolicyEvaluation, ctx: CardContext): Card {
-  const newId = ctx.newId ?? randomUUID;
-  const indicator = indicatorOf(evaluation, ctx.hook);
-  return {
-    uuid: newId(),
-    summary: summaryOf(evaluation),
-    detail: detailOf(evaluation, ctx.partialKeys),
-    indicator,
-    source: { label: ctx.insurer, url: ctx.policyPageUrl, topic: GUIDELINE_TOPIC },
-    ...(indicator === 'warning' && { overrideReasons: [...OVERRIDE_REASONS] }),
-    links: [{ label: `What this service checks for policy ${POLICY.id}`, url: ctx.policyPageUrl, type: 'absolute' }],
-    extension: { 'policy-evaluation': evaluation, ...associatedResource(evaluation.order).extension },
-  };
+export interface CardOptions {
+  /** Whether the card may offer suggested orders (the client's `clinical-reminder` configuration). */
+  suggestions: boolean;
 }
 
 /**
- * Orders that would document a criterion the record does not show: a CRD "Identify Additional
- * Orders" card (topic `clinical-reminder`), or null when no gap has such an order.
+ * The policy checklist for one order, as exactly one CRD response type (CRD 2.2 cards page):
+ * - when a gap has a suggested order: "Identify Additional Orders" (topic `clinical-reminder`), which
+ *   has no links, so the policy page is named in the detail and in the coverage information's
+ *   `policy-link` detail;
+ * - otherwise "External Reference" (topic `guideline`), whose one link is our policy page.
  */
-export function buildAdditionalOrdersCard(evaluation: PolicyEvaluation, ctx: CardContext): Card | null {
+export function buildCard(evaluation: PolicyEvaluation, ctx: CardContext, options: CardOptions = { suggestions: true }): Card {
   const newId = ctx.newId ?? randomUUID;
-  const suggestions = suggestionsFor(evaluation.criteria, {
-    patientId: ctx.patientId,
-    userId: ctx.userId,
-    encounterId: ctx.encounterId,
-    callDate: ctx.callDate,
-    newId,
-  });
-  if (suggestions.length === 0) return null;
-  const text = `${orderLabel(evaluation)}: ${suggestions.map((s) => s.label.toLowerCase()).join('; ')} to document policy ${POLICY.id}`;
+  const indicator = indicatorOf(evaluation, ctx.hook);
+  const suggestions = options.suggestions
+    ? suggestionsFor(evaluation.criteria, { patientId: ctx.patientId, userId: ctx.userId, encounterId: ctx.encounterId, callDate: ctx.callDate, newId })
+    : [];
+  const pageLabel = `What this service checks for policy ${POLICY.id}`;
+  const detail = detailOf(evaluation, ctx.partialKeys);
   return {
     uuid: newId(),
-    summary: text.length <= SUMMARY_MAX ? text : `${text.slice(0, SUMMARY_MAX - 1)}…`,
-    detail:
-      `Order ${escapeMarkdown(evaluation.order)}: the record does not document ` +
-      `${evaluation.criteria.filter((c) => c.status === 'not-documented').map((c) => `**${escapeMarkdown(criterionTitle(c.id))}**`).join(', ')}. ` +
-      'The suggested order creates a draft for you to review and sign.',
-    indicator: 'info',
-    source: { label: ctx.insurer, topic: CLINICAL_REMINDER_TOPIC },
-    suggestions,
-    selectionBehavior: 'any',
-    ...associatedResource(evaluation.order),
+    summary: summaryOf(evaluation),
+    detail: suggestions.length > 0 ? `${detail}
+
+[${pageLabel}](${ctx.policyPageUrl})` : detail,
+    indicator,
+    source: { label: ctx.insurer, url: ctx.policyPageUrl, topic: suggestions.length > 0 ? CLINICAL_REMINDER_TOPIC : GUIDELINE_TOPIC },
+    ...(suggestions.length > 0 && { suggestions, selectionBehavior: 'any' as const }),
+    ...(indicator === 'warning' && { overrideReasons: [...OVERRIDE_REASONS] }),
+    ...(suggestions.length === 0 && { links: [{ label: pageLabel, url: ctx.policyPageUrl, type: 'absolute' as const }] }),
+    extension: { 'policy-evaluation': evaluation, ...associatedResource(evaluation.order).extension },
   };
 }
