@@ -21,8 +21,8 @@ const DEFINITIONS = path.join(__dirname, '..', 'definitions');
 let indexed = false;
 function indexBaseDefinitions(): void {
   if (indexed) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as never);
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as never);
   indexed = true;
 }
 
