@@ -9,6 +9,7 @@ import type { FhirResource } from 'fhir/r4';
 import type { OrderEvaluationResult, PolicyEngine, PolicyEvaluation, PumpOrder } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
 import type { FhirFetcher } from '../fhir-client/fhir-fetch';
+import type { HookMetrics } from '../ops/metrics';
 import { CLINICAL_REMINDER_TOPIC } from '../crd/card-types';
 import { settingsFor } from '../crd/configuration';
 import { buildCoverageInformation, type OrderOutcome } from '../crd/coverage-information';
@@ -25,7 +26,6 @@ import type { Card, HookRequest, HookResponse } from './types';
 export interface HookCallDeps {
   engine: PolicyEngine;
   fetcher: FhirFetcher;
-  requireTrialAgent: boolean;
   /** Deadline for fetching missing prefetch, in ms (0: none beyond the per-request timeout). */
   deadlineMs: number;
   now: () => Date;
@@ -33,6 +33,7 @@ export interface HookCallDeps {
   crd: { payer: PayerConfig; requireCoverage: boolean };
   /** Ids of cards, suggestions and coverage assertions; default random UUIDs. */
   newId?: () => string;
+  metrics?: HookMetrics;
 }
 
 export interface HookCallResult {
@@ -62,6 +63,7 @@ export async function runHookCall(
   /** Aborts fetching from outside (e.g. a whole-call deadline kept by the caller). */
   signal?: AbortSignal,
 ): Promise<HookCallResult> {
+  const policy = service.pack.id;
   const settings = settingsFor(request.hook, request.extension);
   const newId = deps.newId ?? randomUUID;
   // order-sign answers always carry systemActions (the Inferno CRD test kit requires it); order-select when asked.
@@ -70,7 +72,7 @@ export async function runHookCall(
   const candidates = ordersToEvaluate(request, drafts);
   // Which orders the policy governs follows from the orders alone: the record is fetched only when one is.
   const phases = await Promise.all(
-    candidates.map((order) => deps.engine.orderPhase(order, { draftOrders: drafts, requireTrialAgent: deps.requireTrialAgent })),
+    candidates.map((order) => deps.engine.orderPhase(order, { draftOrders: drafts, policy })),
   );
   const orders = candidates.filter((_, i) => phases[i] !== null);
   if (orders.length === 0) {
@@ -91,7 +93,7 @@ export async function runHookCall(
 
   const signals = [...(signal ? [signal] : []), ...(deps.deadlineMs > 0 ? [AbortSignal.timeout(deps.deadlineMs)] : [])];
   const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
-  const read: RecordRead = await gatherPatientRecord(service, request, deps.fetcher, deadline).then(
+  const read: RecordRead = await gatherPatientRecord(service, request, deps.fetcher, deadline, deps.metrics).then(
     (gathered) => ({ ok: true as const, ...gathered }),
     (error: unknown) => {
       if (error instanceof HttpError && error.status === 412) return { ok: false as const, error };
@@ -115,12 +117,19 @@ export async function runHookCall(
 
   const results: OrderEvaluationResult[] = read.ok
     ? await Promise.all(
-        orders.map((order) => deps.engine.evaluateOrder(read.record, order, { draftOrders: drafts, callDate, requireTrialAgent: deps.requireTrialAgent })),
+        orders.map(async (order) => {
+          const started = performance.now();
+          const result = await deps.engine.evaluateOrder(read.record, order, { draftOrders: drafts, callDate, policy });
+          deps.metrics?.evaluation((performance.now() - started) / 1000, result.error ? 'error' : 'ok');
+          if (result.evaluation) deps.metrics?.criteria(result.evaluation.criteria);
+          return result;
+        }),
       )
     : orders.map(() => ({ evaluation: null, skipped: [], error: 'record unreadable' }));
 
   const cardContext = {
     hook: request.hook,
+    pack: service.pack,
     insurer: deps.crd.payer.insurer,
     userId: request.context.userId,
     encounterId: request.context.encounterId,
@@ -152,6 +161,7 @@ export async function runHookCall(
       if (!outcome) return;
       const extension = buildCoverageInformation(outcome, {
         hook: request.hook,
+        pack: service.pack,
         payer: deps.crd.payer,
         coverageReference: coverage.reference,
         callDate,

@@ -6,7 +6,7 @@
  */
 import type { CodeableConcept, Extension } from 'fhir/r4';
 import type { CriterionResult, PolicyEvaluation } from '../engine/types';
-import { INTERQUAL_NAME, INTERQUAL_PATHWAYS, POLICY, criterionTitle } from '../presentation/policy-text';
+import type { PolicyPack } from '../packs/load-packs';
 import type { HookName } from '../cds-hooks/types';
 import { priorAuthFor, type PayerConfig } from './payers';
 
@@ -17,6 +17,8 @@ const COVERAGE_DETAIL_SYSTEM = 'http://terminology.hl7.org/CodeSystem/crd-covera
 
 export interface CoverageInformationContext {
   hook: HookName;
+  /** The policy pack the evaluation comes from (criterion titles, external criteria). */
+  pack: PolicyPack;
   payer: PayerConfig;
   /** `Coverage/id` of the Coverage the assertion is about. */
   coverageReference: string;
@@ -37,18 +39,18 @@ interface Assertion {
   reasons: CodeableConcept[];
 }
 
-function criterionLine(c: CriterionResult): string {
-  return `${criterionTitle(c.id)} (${c.id})${c.note ? `: ${c.note}` : ''}`;
+function criterionLine(c: CriterionResult, pack: PolicyPack): string {
+  return `${pack.manifest.criteria[c.id]?.title ?? c.id} (${c.id})${c.note ? `: ${c.note}` : ''}`;
 }
 
-function assertionFor(outcome: OrderOutcome, payer: PayerConfig): Assertion {
+function assertionFor(outcome: OrderOutcome, payer: PayerConfig, pack: PolicyPack): Assertion {
   if ('failure' in outcome) {
     return {
       covered: 'indeterminate',
       reasons: [
         {
           coding: [{ system: ASSERTION_REASON_SYSTEM, code: 'technical', display: 'Technical issues' }],
-          text: `Policy ${POLICY.id} could not be checked for this order: ${outcome.failure}`,
+          text: `Policy ${pack.id} could not be checked for this order: ${outcome.failure}`,
         },
       ],
     };
@@ -56,30 +58,30 @@ function assertionFor(outcome: OrderOutcome, payer: PayerConfig): Assertion {
   const e = outcome.evaluation;
   const status = (id: string) => e.criteria.find((c) => c.id === id)?.status;
   if (status('age-18') === 'not-met') {
-    return { covered: 'indeterminate', reasons: [{ text: `Policy ${POLICY.id} does not address individuals under 18` }] };
+    return { covered: 'indeterminate', reasons: [{ text: `Policy ${pack.id} does not address individuals under 18` }] };
   }
   const notMet = e.criteria.filter((c) => c.status === 'not-met');
   if (notMet.length > 0) {
     // CRD crd-ci-q2: no pa-needed on a not-covered assertion.
-    return { covered: 'not-covered', reasons: notMet.map((c) => ({ text: `Not met: ${criterionLine(c)}` })) };
+    return { covered: 'not-covered', reasons: notMet.map((c) => ({ text: `Not met: ${criterionLine(c, pack)}` })) };
   }
   const paNeeded = priorAuthFor(payer, e.code.code);
   const notDocumented = e.criteria.filter((c) => c.status === 'not-documented');
-  if (e.pathway === 'undetermined' || notDocumented.length > 0) {
+  const undetermined = e.pathway === pack.undeterminedPathway;
+  if (undetermined || notDocumented.length > 0) {
     const reasons: CodeableConcept[] = [
-      ...(e.pathway === 'undetermined' ? [{ text: 'Not documented: a diagnosis that indicates intrathecal drug delivery' }] : []),
-      ...notDocumented.map((c) => ({ text: `Not documented: ${criterionLine(c)}` })),
+      ...(undetermined ? [{ text: 'Not documented: a diagnosis that indicates the ordered service' }] : []),
+      ...notDocumented.map((c) => ({ text: `Not documented: ${criterionLine(c, pack)}` })),
     ];
     return { covered: 'covered', paNeeded, docNeeded: { doc: 'clinical', purpose: paNeeded === 'no-auth' ? 'withorder' : 'withpa' }, reasons };
   }
-  const reasons = INTERQUAL_PATHWAYS.has(e.pathway)
-    ? [{ text: `${INTERQUAL_NAME} (InterQual) decides medical necessity at prior authorization` }]
-    : [];
+  const external = pack.manifest.pathways[e.pathway]?.externalCriteria ? pack.manifest.externalCriteria : undefined;
+  const reasons = external ? [{ text: `${external.name} decides medical necessity at prior authorization` }] : [];
   return { covered: 'covered', paNeeded, reasons };
 }
 
 export function buildCoverageInformation(outcome: OrderOutcome, ctx: CoverageInformationContext): Extension {
-  const a = assertionFor(outcome, ctx.payer);
+  const a = assertionFor(outcome, ctx.payer, ctx.pack);
   // CRD hook-19: a secondary hook (order-select) never asks for clinical or administrative documentation.
   const docNeeded = ctx.hook === 'order-sign' ? a.docNeeded : undefined;
   const sub: Extension[] = [

@@ -1,12 +1,15 @@
 import type { CriterionResult, PolicyEvaluation } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard, escapeMarkdown, SUMMARY_MAX, type CardContext } from './cards';
 import type { HookName } from '../cds-hooks/types';
+import { loadPacks } from '../packs/load-packs';
+
+const [pack] = loadPacks();
 
 const PAGE = 'https://cds.example.org/policy/2022T0626C';
 
 function context(hook: HookName): CardContext {
   let n = 0;
-  return { hook, insurer: 'Testpayer Health Plan', userId: 'Practitioner/dr1', policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
+  return { hook, pack, insurer: 'Testpayer Health Plan', userId: 'Practitioner/dr1', policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
 }
 
 function evaluation(criteria: CriterionResult[], overrides: Partial<PolicyEvaluation> = {}): PolicyEvaluation {
@@ -76,7 +79,7 @@ describe('detail', () => {
     const lines = buildCard(withGaps, context('order-sign')).detail!.split('\n').filter((l) => l.startsWith('- ['));
     expect(lines).toEqual([
       '- [x] **Age 18 or older** (`age-18`) — met: ok',
-      '- [ ] **Six months of conservative therapy** (`cnmp-conservative-6mo`) — not met: 4 months',
+      '- [ ] **6 months of conservative therapy** (`cnmp-conservative-6mo`) — not met: 4 months',
       '- [ ] **Psychological evaluation without untreated psychiatric or substance-use condition** (`cnmp-psych-clearance`) — not documented',
       '- [ ] **Cause of the pain documented** (`cnmp-etiology`) — not documented',
     ]);
@@ -111,7 +114,7 @@ describe('detail', () => {
 });
 
 describe('card fields', () => {
-  it('carries the evaluation unchanged, the order it is about, the insurer as source and an absolute link to the policy page', () => {
+  it('carries the evaluation unchanged, the policy source and an absolute link to the policy page', () => {
     const card = buildCard(withGaps, context('order-sign'), { suggestions: false });
     expect(card.extension).toEqual({ 'policy-evaluation': withGaps, 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/sr1' }] });
     expect(card.source).toEqual({
@@ -120,6 +123,13 @@ describe('card fields', () => {
       topic: { system: 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type', code: 'guideline', display: 'Guideline' },
     });
     expect(card.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
+  });
+
+  it('offers override reasons on warning cards only', () => {
+    const codes = buildCard(withGaps, context('order-sign')).overrideReasons?.map((c) => c.code);
+    expect(codes).toEqual(['documented-elsewhere', 'clinical-judgement', 'patient-declined-evaluation']);
+    expect(buildCard(withGaps, context('order-select')).overrideReasons).toBeUndefined();
+    expect(buildCard(allMet, context('order-sign')).overrideReasons).toBeUndefined();
   });
 
   it('is one CRD response type: with a suggested order, Identify Additional Orders (no links); else External Reference', () => {
@@ -134,27 +144,15 @@ describe('card fields', () => {
     expect(plain.source.topic?.code).toBe('guideline');
   });
 
-  it('offers override reasons on warning cards only', () => {
-    const codes = buildCard(withGaps, context('order-sign')).overrideReasons?.map((c) => c.code);
-    expect(codes).toEqual(['documented-elsewhere', 'clinical-judgement', 'patient-declined-evaluation']);
-    expect(buildCard(withGaps, context('order-select')).overrideReasons).toBeUndefined();
-    expect(buildCard(allMet, context('order-sign')).overrideReasons).toBeUndefined();
-  });
-
   it('omits optional fields rather than sending them empty', () => {
     const card = buildCard(allMet, context('order-sign'));
     expect(Object.keys(card).sort()).toEqual(['detail', 'extension', 'indicator', 'links', 'source', 'summary', 'uuid']);
   });
 });
 
-describe('suggestions (Identify Additional Orders card)', () => {
+describe('suggestions', () => {
   it('offers a psychological evaluation order when psych clearance is not documented', () => {
     const card = buildCard(withGaps, context('order-sign'));
-    expect(card.source).toEqual({
-      label: 'Testpayer Health Plan',
-      url: PAGE,
-      topic: { system: 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type', code: 'clinical-reminder', display: 'Clinical Reminder' },
-    });
     expect(card.selectionBehavior).toBe('any');
     expect(card.suggestions).toHaveLength(1);
     const [suggestion] = card.suggestions!;
@@ -202,7 +200,7 @@ describe('suggestions (Identify Additional Orders card)', () => {
 
 describe('failed evaluation card', () => {
   it('says the check could not be done, without an evaluation extension', () => {
-    const card = buildEvaluationFailedCard('ServiceRequest/sr1', { policyPageUrl: PAGE, insurer: 'Testpayer Health Plan' });
+    const card = buildEvaluationFailedCard('ServiceRequest/sr1', { pack, policyPageUrl: PAGE, insurer: 'Testpayer Health Plan' });
     expect(card.summary).toMatch(/could not be checked/);
     expect(card.indicator).toBe('info');
     expect(card.source.label).toBe('Testpayer Health Plan');

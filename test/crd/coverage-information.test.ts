@@ -8,7 +8,10 @@ import type { CriterionResult, PolicyEvaluation } from '../../src/engine/types';
 import type { HookName } from '../../src/cds-hooks/types';
 import { buildCoverageInformation, COVERAGE_INFORMATION_URL, type OrderOutcome } from '../../src/crd/coverage-information';
 import { SANDBOX_PAYER, type PayerConfig } from '../../src/crd/payers';
+import { loadPacks } from '../../src/packs/load-packs';
 import { validateCoverageInformation } from './support/structure-validator';
+
+const [pack] = loadPacks();
 
 const PAGE = 'https://cds.example.org/policy/2022T0626C';
 
@@ -29,6 +32,7 @@ function build(outcome: OrderOutcome, hook: HookName = 'order-sign', payer: Paye
   let n = 0;
   return buildCoverageInformation(outcome, {
     hook,
+    pack,
     payer,
     coverageReference: 'Coverage/cov-1',
     callDate: '2026-06-15',
