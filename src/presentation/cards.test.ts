@@ -10,7 +10,7 @@ const PAGE = 'https://cds.example.org/policy/2022T0626C';
 
 function context(hook: HookName): CardContext {
   let n = 0;
-  return { hook, pack, policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
+  return { hook, pack, insurer: 'Testpayer Health Plan', userId: 'Practitioner/dr1', policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
 }
 
 function evaluation(criteria: CriterionResult[], overrides: Partial<PolicyEvaluation> = {}): PolicyEvaluation {
@@ -116,6 +116,8 @@ describe('detail', () => {
       '- ☐ **Psychological evaluation**: add one from the last 12 months.\n' +
         "- ☐ **Cause of the pain**: add the diagnosis causing the pain as an active condition (the order's own reason does not count).",
       '**✓ Met:** Age 18 or older',
+      // A card with suggestions has no links (CRD), so the policy page is named last in the detail.
+      '[What this service checks for policy 2022T0626C](https://cds.example.org/policy/2022T0626C)',
     ]);
   });
 
@@ -172,9 +174,13 @@ describe('detail', () => {
 
 describe('card fields', () => {
   it('carries the evaluation unchanged, the policy source and an absolute link to the policy page', () => {
-    const card = buildCard(withGaps, context('order-sign'));
-    expect(card.extension).toEqual({ 'policy-evaluation': withGaps });
-    expect(card.source).toMatchObject({ label: 'Implanted Spinal Drug Delivery Systems (2022T0626C)', url: PAGE });
+    const card = buildCard(withGaps, context('order-sign'), { suggestions: false });
+    expect(card.extension).toEqual({ 'policy-evaluation': withGaps, 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/sr1' }] });
+    expect(card.source).toEqual({
+      label: 'Testpayer Health Plan',
+      url: PAGE,
+      topic: { system: 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type', code: 'guideline', display: 'Guideline' },
+    });
     expect(card.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
   });
 
@@ -202,6 +208,18 @@ describe('card fields', () => {
     expect(buildCard(allMet, context('order-sign')).overrideReasons).toBeUndefined();
   });
 
+  it('is one CRD response type: with a suggested order, Identify Additional Orders (no links); else External Reference', () => {
+    const card = buildCard(withGaps, context('order-sign'));
+    expect(card.suggestions).toHaveLength(1);
+    expect(card.links).toBeUndefined();
+    expect(card.source.topic?.code).toBe('clinical-reminder');
+    expect(card.detail).toContain(`](${PAGE})`);
+    const plain = buildCard(withGaps, context('order-sign'), { suggestions: false });
+    expect(plain.suggestions).toBeUndefined();
+    expect(plain.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
+    expect(plain.source.topic?.code).toBe('guideline');
+  });
+
   it('omits optional fields rather than sending them empty', () => {
     const card = buildCard(allMet, context('order-sign'));
     expect(Object.keys(card).sort()).toEqual(['detail', 'extension', 'indicator', 'links', 'source', 'summary', 'uuid']);
@@ -227,6 +245,7 @@ describe('suggestions', () => {
           code: expect.objectContaining({ coding: [expect.objectContaining({ system: 'http://www.ama-assn.org/go/cpt', code: '90791' })] }),
           subject: { reference: 'Patient/p1' },
           authoredOn: '2026-06-15',
+          requester: { reference: 'Practitioner/dr1' },
         },
       },
     ]);
@@ -257,10 +276,11 @@ describe('suggestions', () => {
 
 describe('failed evaluation card', () => {
   it('says the check could not be done, without an evaluation extension', () => {
-    const card = buildEvaluationFailedCard('ServiceRequest/sr1', { pack, policyPageUrl: PAGE });
+    const card = buildEvaluationFailedCard('ServiceRequest/sr1', { pack, policyPageUrl: PAGE, insurer: 'Testpayer Health Plan' });
     expect(card.summary).toMatch(/could not be checked/);
     expect(card.indicator).toBe('info');
-    expect(card.extension).toBeUndefined();
+    expect(card.source.label).toBe('Testpayer Health Plan');
+    expect(card.extension).toEqual({ 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/sr1' }] });
     expect(card.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
   });
 });
