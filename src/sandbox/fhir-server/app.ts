@@ -11,6 +11,8 @@ import { JSON_TYPES, fhirRoutes, send } from './routes';
 export interface FhirAppOptions {
   /** Receives one line per request (method, route shape, status, ms) and internal errors; silent without. */
   logger?: Logger;
+  /** false: searches scan every stored resource of their type instead of using the patient index (benchmark baseline). */
+  indexedSearch?: boolean;
 }
 
 const MAX_BODY = '20mb';
@@ -27,7 +29,7 @@ export function createFhirApp(options: FhirAppOptions = {}): Express {
     requestLog(options.logger),
     express.json({ type: JSON_TYPES, limit: MAX_BODY }),
     express.text({ type: 'application/x-www-form-urlencoded', limit: MAX_BODY }),
-    fhirRoutes(),
+    fhirRoutes({ indexedSearch: options.indexedSearch }),
     errorHandler(options.logger),
   );
   app.use((req, res) => {

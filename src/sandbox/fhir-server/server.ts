@@ -10,6 +10,8 @@ export interface FhirServerOptions {
   /** Interface to listen on; default 127.0.0.1 (the sandbox has no authentication). */
   host?: string;
   logger?: Logger;
+  /** false: searches scan instead of using the patient index (the benchmark's baseline). */
+  indexedSearch?: boolean;
 }
 
 export interface RunningFhirServer {
@@ -20,7 +22,7 @@ export interface RunningFhirServer {
 
 export async function startFhirServer(options: FhirServerOptions = {}): Promise<RunningFhirServer> {
   const host = options.host ?? '127.0.0.1';
-  const server = createServer(createFhirApp({ logger: options.logger }));
+  const server = createServer(createFhirApp({ logger: options.logger, indexedSearch: options.indexedSearch }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
