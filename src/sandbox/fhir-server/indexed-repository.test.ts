@@ -1,6 +1,6 @@
 import { parseSearchRequest } from '@medplum/core';
 import { MemoryRepository } from '@medplum/fhir-router';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Observation, Resource } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from './definitions';
 import { IndexedRepository } from './indexed-repository';
 
@@ -62,8 +62,8 @@ const QUERIES = [
 async function load(repo: IndexedRepository | MemoryRepository, resources: Resource[]): Promise<void> {
   for (const r of resources) await repo.createResource(r);
   // Writes that move resources between patients, delete and re-create them: the index must follow.
-  const moved = (await repo.readResource('Observation', 'o3-1')) as Resource & { subject?: { reference?: string } };
-  await repo.updateResource({ ...moved, subject: { reference: 'Patient/p7' } });
+  const moved = await repo.readResource<Observation>('Observation', 'o3-1');
+  await repo.updateResource<Observation>({ ...moved, subject: { reference: 'Patient/p7' } });
   await repo.deleteResource('Observation', 'o3-2');
   await repo.deleteResource('Observation', 'o4-4');
   await repo.createResource({ resourceType: 'Observation', id: 'o4-4', status: 'final', code: { coding: [{ system: LOINC, code: '8867-4' }] }, subject: { reference: 'Patient/p4' }, effectiveDateTime: '2024-03-20' });
@@ -97,8 +97,8 @@ describe('IndexedRepository', () => {
 
   it('finds something for the patient queries, so the comparisons above are not of empty results', async () => {
     expect((await indexed.search(parseSearchRequest(`Observation?patient=Patient/p3&code=${LOINC}|8867-4`))).total).toBeGreaterThan(0);
-    expect((await indexed.search(parseSearchRequest('Observation?patient=Patient/p7'))).entry?.map((e) => e.resource.id)).toContain('o3-1');
-    expect((await indexed.search(parseSearchRequest('Observation?patient=Patient/p3'))).entry?.map((e) => e.resource.id)).not.toContain('o3-1');
+    expect((await indexed.search(parseSearchRequest('Observation?patient=Patient/p7'))).entry?.map((e) => e.resource?.id)).toContain('o3-1');
+    expect((await indexed.search(parseSearchRequest('Observation?patient=Patient/p3'))).entry?.map((e) => e.resource?.id)).not.toContain('o3-1');
   });
 
   it('undoes every write of a failed transaction, index included', async () => {
@@ -107,8 +107,8 @@ describe('IndexedRepository', () => {
     await expect(
       repo.transaction(async () => {
         await repo.createResource({ resourceType: 'Observation', id: 'new', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/a' } });
-        const keep = await repo.readResource('Observation', 'keep');
-        await repo.updateResource({ ...keep, subject: { reference: 'Patient/b' } });
+        const keep = await repo.readResource<Observation>('Observation', 'keep');
+        await repo.updateResource<Observation>({ ...keep, subject: { reference: 'Patient/b' } });
         await repo.deleteResource('Observation', 'keep');
         throw new Error('entry failed');
       }, () => false),

@@ -58,8 +58,11 @@ export class IndexedRepository extends FhirRepository<undefined> {
   private readonly index = new Map<string, Map<string, Map<string, Set<string>>>>();
   private undoLog: UndoStep[] | undefined;
 
-  /** Whether searches may use the index; off, every search scans (the benchmark's and the tests' baseline). */
-  constructor(private readonly useIndex = true) {
+  /**
+   * @param useIndex whether searches may use the index; false makes every search scan all stored resources of
+   * its type (the baseline the benchmark and the tests compare with). It may be switched at any time.
+   */
+  constructor(public useIndex = true) {
     super();
   }
 

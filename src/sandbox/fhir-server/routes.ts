@@ -1,8 +1,8 @@
 /**
  * The FHIR REST interactions under /fhir. Thin handlers: check the request, let Medplum's FhirRouter over our
  * IndexedRepository do the work, and add what Medplum leaves to the HTTP layer (status codes, Location/ETag,
- * paging links, OperationOutcomes that name the problem). Every fhirRoutes() has its own repository, so every
- * server has its own data.
+ * paging links, OperationOutcomes that name the problem). Every fhirRoutes() has its own repository unless it is
+ * given one, so every server has its own data.
  */
 import { getStatus, isOk } from '@medplum/core';
 import { FhirRouter, type FhirResponse, type HttpMethod } from '@medplum/fhir-router';
@@ -19,13 +19,7 @@ import { failedEntry, resolveConditionalReferences } from './transaction';
 
 export const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir', 'application/json-patch+json'];
 
-export interface FhirRoutesOptions {
-  /** false: every search scans all stored resources of its type (the baseline the index is measured against). */
-  indexedSearch?: boolean;
-}
-
-export function fhirRoutes(options: FhirRoutesOptions = {}): Router {
-  const repo = new IndexedRepository(options.indexedSearch ?? true);
+export function fhirRoutes(repo: IndexedRepository = new IndexedRepository()): Router {
   const medplum = new FhirRouter();
   const routes = express.Router();
 
