@@ -179,8 +179,9 @@ async function main(): Promise<void> {
     const { files, patients, realPatients } = prepareFiles(sources, args.patients, scratch);
     const replicated = patients.length > realPatients ? `, replicated with fresh ids from ${realPatients} real patients` : ' (all distinct)';
     const shared = files.length - patients.length;
+    const where = args.dir.startsWith(process.cwd() + path.sep) ? path.relative(process.cwd(), args.dir) : args.dir;
     console.log(
-      `data: ${patients.length} Synthea patients from ${path.relative(process.cwd(), args.dir) || '.'}${replicated}` +
+      `data: ${patients.length} Synthea patients from ${where}${replicated}` +
         (shared ? `, plus ${shared} bundles of shared resources` : ''),
     );
 
