@@ -187,8 +187,14 @@ async function main(): Promise<void> {
 
     const fhir = await startFhirServerThread({ maxHeapMb: args.heapMb });
     try {
+      let loaded = 0;
       const seedStarted = performance.now();
-      const seeded = await seedFhirServer(fhir.baseUrl, files, { timeoutMs: 300_000 });
+      const seeded = await seedFhirServer(fhir.baseUrl, files, {
+        timeoutMs: 300_000,
+        onFileLoaded: () => {
+          if (++loaded % 100 === 0) console.log(`  ${loaded}/${files.length} bundles loaded`);
+        },
+      });
       const seedSeconds = (performance.now() - seedStarted) / 1000;
       const resources = seeded.reduce((n, r) => n + r.resources, 0);
       const observations = await fetch(`${fhir.baseUrl}/Observation?_summary=count`).then((r) => r.json() as Promise<Bundle>);
