@@ -12,10 +12,13 @@ import { errorHandler, notFound } from './cds-hooks/error-handler';
 import { createMemoryFeedbackStore, type FeedbackStore } from './cds-hooks/feedback';
 import { createFhirFetcher, type FhirFetcher } from './fhir-client/fhir-fetch';
 import { renderPolicyPage } from './presentation/policy-page';
-import { cdsRoutes } from './cds-hooks/routes';
+import { CDS_ROUTES, cdsRoutes } from './cds-hooks/routes';
+import { OVERRIDE_REASONS } from './presentation/cards';
 import { loadServiceCatalog } from './cds-hooks/service-definitions';
 import { createLogger, type Logger } from './logging/logger';
 import { createRequestLogging } from './logging/request-log';
+import { createMetrics, type ServiceMetrics } from './ops/metrics';
+import { createMetricsRouter } from './ops/metrics-endpoint';
 import { createHealthRouter, type ReadinessReport } from './ops/health';
 import { createRateLimit } from './ops/rate-limit';
 import { createClientAuth, getClientIssuer } from './security/client-auth';
@@ -44,6 +47,8 @@ export interface AppOptions {
   servicesDir?: string;
   /** Clock for the call date; default the system clock. */
   now?: () => Date;
+  /** Default: a registry of its own with process metrics. */
+  metrics?: ServiceMetrics;
 }
 
 export interface CdsApp extends Express {
@@ -64,10 +69,13 @@ export function createApp(options: AppOptions): CdsApp {
       maxResponseBytes: config.fhirMaxResponseBytes,
     });
 
+  const metrics = options.metrics ?? createMetrics({ overrideReasons: OVERRIDE_REASONS });
+
   const app = express() as CdsApp;
   app.disable('x-powered-by');
-  app.use(createRequestLogging(logger));
+  app.use(createRequestLogging(logger, { knownRoutes: CDS_ROUTES, onFinished: metrics.requestFinished }));
   app.use(createHealthRouter(options.readiness ?? (() => ({ engine: true, serviceDefinitions: true }))));
+  app.use(createMetricsRouter(metrics.registry, { bearerToken: config.metricsToken }));
   app.use(cors);
   app.use(
     '/cds-services',
@@ -88,6 +96,7 @@ export function createApp(options: AppOptions): CdsApp {
       policyPageHtml: renderPolicyPage(),
       publicBaseUrl: config.publicBaseUrl,
       logger,
+      metrics,
       authorizeFhirServer: (res, fhirServer) => fhirServerPolicy(getClientIssuer(res), fhirServer),
     }),
   );

@@ -24,6 +24,8 @@ export interface Config {
   /** criteria.md section 1: whether a trial order needs an intrathecal agent in the draft orders. */
   requireTrialAgent: boolean;
   logLevel: string;
+  /** Bearer token a Prometheus scraper must send to GET /metrics; open when unset. */
+  metricsToken?: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -38,5 +40,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hookDeadlineMs: int(env, 'HOOK_DEADLINE_MS', 4500),
     requireTrialAgent: bool(env, 'REQUIRE_TRIAL_AGENT', true),
     logLevel: env.LOG_LEVEL ?? 'info',
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
 }

@@ -6,6 +6,7 @@
 import type { PolicyEngine, PolicyEvaluation, PumpOrder } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
 import type { FhirFetcher } from '../fhir-client/fhir-fetch';
+import type { HookMetrics } from '../ops/metrics';
 import { draftOrderResources, ordersToEvaluate } from './orders';
 import { gatherPatientRecord } from './prefetch';
 import type { LoadedService } from './service-definitions';
@@ -18,6 +19,7 @@ export interface HookCallDeps {
   /** Deadline for fetching missing prefetch, in ms (0: none beyond the per-request timeout). */
   deadlineMs: number;
   now: () => Date;
+  metrics?: HookMetrics;
 }
 
 export interface HookCallResult {
@@ -57,13 +59,17 @@ export async function runHookCall(
 
   const signals = [...(signal ? [signal] : []), ...(deps.deadlineMs > 0 ? [AbortSignal.timeout(deps.deadlineMs)] : [])];
   const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
-  const { record, fetchedKeys, truncatedKeys } = await gatherPatientRecord(service, request, deps.fetcher, deadline);
+  const { record, fetchedKeys, truncatedKeys } = await gatherPatientRecord(service, request, deps.fetcher, deadline, deps.metrics);
 
   const callDate = deps.now().toISOString().slice(0, 10);
   const results = await Promise.all(
-    orders.map((order) =>
-      deps.engine.evaluateOrder(record, order, { draftOrders: drafts, callDate, requireTrialAgent: deps.requireTrialAgent }),
-    ),
+    orders.map(async (order) => {
+      const started = performance.now();
+      const result = await deps.engine.evaluateOrder(record, order, { draftOrders: drafts, callDate, requireTrialAgent: deps.requireTrialAgent });
+      deps.metrics?.evaluation((performance.now() - started) / 1000, result.error ? 'error' : 'ok');
+      if (result.evaluation) deps.metrics?.criteria(result.evaluation.criteria);
+      return result;
+    }),
   );
 
   const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys };
