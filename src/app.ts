@@ -13,7 +13,6 @@ import { createMemoryFeedbackStore, type FeedbackStore } from './cds-hooks/feedb
 import { createFhirFetcher, type FhirFetcher } from './fhir-client/fhir-fetch';
 import { renderPolicyPage } from './presentation/policy-page';
 import { CDS_ROUTES, cdsRoutes } from './cds-hooks/routes';
-import { OVERRIDE_REASONS } from './presentation/cards';
 import { loadServiceCatalog } from './cds-hooks/service-definitions';
 import { createLogger, type Logger } from './logging/logger';
 import { createRequestLogging } from './logging/request-log';
@@ -21,6 +20,7 @@ import { createMetrics, type ServiceMetrics } from './ops/metrics';
 import { createMetricsRouter } from './ops/metrics-endpoint';
 import { createHealthRouter, type ReadinessReport } from './ops/health';
 import { createRateLimit } from './ops/rate-limit';
+import { loadPacks, type PolicyPack } from './packs/load-packs';
 import { createClientAuth, getClientIssuer } from './security/client-auth';
 import { loadSecurityConfig, type SecurityConfig } from './security/config';
 import { checkFhirServer, type FhirServerCheck } from './security/fhir-server-allowlist';
@@ -43,8 +43,8 @@ export interface AppOptions {
   feedbackStore?: FeedbackStore;
   /** Default: fhir-kit-client with config's timeout, page and size limits. */
   fhirFetcher?: FhirFetcher;
-  /** Folder of the service definitions; default <project root>/hooks. */
-  servicesDir?: string;
+  /** The policy packs served; default: the engine's packs, else every pack under policies/. */
+  packs?: readonly PolicyPack[];
   /** Clock for the call date; default the system clock. */
   now?: () => Date;
   /** Default: a registry of its own with process metrics. */
@@ -69,7 +69,8 @@ export function createApp(options: AppOptions): CdsApp {
       maxResponseBytes: config.fhirMaxResponseBytes,
     });
 
-  const metrics = options.metrics ?? createMetrics({ overrideReasons: OVERRIDE_REASONS });
+  const packs = options.packs ?? options.engine.packs ?? loadPacks();
+  const metrics = options.metrics ?? createMetrics({ overrideReasons: packs.flatMap((pack) => pack.manifest.overrideReasons) });
 
   const app = express() as CdsApp;
   app.disable('x-powered-by');
@@ -87,13 +88,12 @@ export function createApp(options: AppOptions): CdsApp {
     cdsRoutes({
       engine: options.engine,
       fetcher,
-      requireTrialAgent: config.requireTrialAgent,
       deadlineMs: Math.max(0, config.hookDeadlineMs - FETCH_MARGIN_MS),
       callDeadlineMs: config.hookDeadlineMs,
       now: options.now ?? (() => new Date()),
-      catalog: loadServiceCatalog(options.servicesDir),
+      catalog: loadServiceCatalog(packs),
       feedbackStore: options.feedbackStore ?? createMemoryFeedbackStore(),
-      policyPageHtml: renderPolicyPage(),
+      policyPages: new Map(packs.map((pack) => [pack.pagePath, renderPolicyPage(pack)])),
       publicBaseUrl: config.publicBaseUrl,
       logger,
       metrics,

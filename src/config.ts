@@ -21,8 +21,6 @@ export interface Config {
   fhirMaxResponseBytes: number;
   /** Deadline of a whole hook call, in ms. */
   hookDeadlineMs: number;
-  /** criteria.md section 1: whether a trial order needs an intrathecal agent in the draft orders. */
-  requireTrialAgent: boolean;
   logLevel: string;
   /** Bearer token a Prometheus scraper must send to GET /metrics; open when unset. */
   metricsToken?: string;
@@ -38,7 +36,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fhirMaxPages: int(env, 'FHIR_MAX_PAGES', 10),
     fhirMaxResponseBytes: int(env, 'FHIR_MAX_RESPONSE_BYTES', 10 * 1024 * 1024),
     hookDeadlineMs: int(env, 'HOOK_DEADLINE_MS', 4500),
-    requireTrialAgent: bool(env, 'REQUIRE_TRIAL_AGENT', true),
     logLevel: env.LOG_LEVEL ?? 'info',
     metricsToken: env.METRICS_TOKEN || undefined,
   };

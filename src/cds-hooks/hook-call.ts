@@ -15,7 +15,6 @@ import type { Card, HookRequest, HookResponse } from './types';
 export interface HookCallDeps {
   engine: PolicyEngine;
   fetcher: FhirFetcher;
-  requireTrialAgent: boolean;
   /** Deadline for fetching missing prefetch, in ms (0: none beyond the per-request timeout). */
   deadlineMs: number;
   now: () => Date;
@@ -42,12 +41,11 @@ export async function runHookCall(
   /** Aborts fetching from outside (e.g. a whole-call deadline kept by the caller). */
   signal?: AbortSignal,
 ): Promise<HookCallResult> {
+  const policy = service.pack.id;
   const drafts = draftOrderResources(request);
   const candidates = ordersToEvaluate(request, drafts);
   // Which orders the policy governs follows from the orders alone: the record is fetched only when one is.
-  const phases = await Promise.all(
-    candidates.map((order) => deps.engine.orderPhase(order, { draftOrders: drafts, requireTrialAgent: deps.requireTrialAgent })),
-  );
+  const phases = await Promise.all(candidates.map((order) => deps.engine.orderPhase(order, { draftOrders: drafts, policy })));
   const orders = candidates.filter((_, i) => phases[i] !== null);
   if (orders.length === 0) {
     return {
@@ -65,14 +63,14 @@ export async function runHookCall(
   const results = await Promise.all(
     orders.map(async (order) => {
       const started = performance.now();
-      const result = await deps.engine.evaluateOrder(record, order, { draftOrders: drafts, callDate, requireTrialAgent: deps.requireTrialAgent });
+      const result = await deps.engine.evaluateOrder(record, order, { draftOrders: drafts, callDate, policy });
       deps.metrics?.evaluation((performance.now() - started) / 1000, result.error ? 'error' : 'ok');
       if (result.evaluation) deps.metrics?.criteria(result.evaluation.criteria);
       return result;
     }),
   );
 
-  const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys };
+  const cardContext = { hook: request.hook, pack: service.pack, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys };
   const cards = results.flatMap((result, i): Card[] => {
     if (result.evaluation) return [buildCard(result.evaluation, cardContext)];
     if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];

@@ -9,14 +9,14 @@ import { invalid, unknownService } from './errors';
 import { validateFeedback, type FeedbackStore } from './feedback';
 import { runHookCall, type HookCallDeps } from './hook-call';
 import type { Logger } from './logger';
-import { POLICY } from '../presentation/policy-text';
 import type { ServiceCatalog } from './service-definitions';
 import { validateHookRequest } from './validate-request';
 
 export interface RouteDeps extends HookCallDeps {
   catalog: ServiceCatalog;
   feedbackStore: FeedbackStore;
-  policyPageHtml: string;
+  /** Path of each pack's policy page -> its HTML, rendered at startup. */
+  policyPages: ReadonlyMap<string, string>;
   publicBaseUrl?: string;
   logger: Logger;
   /** Deadline of the whole call; past it the answer is 503 with Retry-After. */
@@ -56,7 +56,7 @@ export function cdsRoutes(deps: RouteDeps): Router {
       const allowed = deps.authorizeFhirServer(res, request.fhirServer);
       if (!allowed.ok) throw invalid(`fhirServer: ${allowed.message}`);
     }
-    const policyPageUrl = `${baseUrlOf(req, deps.publicBaseUrl)}${POLICY.pagePath}`;
+    const policyPageUrl = `${baseUrlOf(req, deps.publicBaseUrl)}${service.pack.pagePath}`;
     const outcome = await withDeadline((signal) => runHookCall(deps, service, request, policyPageUrl, signal), deps.callDeadlineMs);
     if (outcome.kind === 'deadline-exceeded') {
       annotateHookCall(res, { service: service.definition.id, hookInstance: request.hookInstance, cards: 0, outcome: 'deadline' });
@@ -90,12 +90,14 @@ export function cdsRoutes(deps: RouteDeps): Router {
     deps.logger.info({ requestId: res.locals.requestId, service: service.definition.id, feedback: items.length }, 'feedback');
   });
 
-  router.get(POLICY.pagePath, (_req, res) => {
-    res
-      .type('text/html; charset=utf-8')
-      .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .send(deps.policyPageHtml);
-  });
+  for (const [pagePath, html] of deps.policyPages) {
+    router.get(pagePath, (_req, res) => {
+      res
+        .type('text/html; charset=utf-8')
+        .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .send(html);
+    });
+  }
 
   return router;
 }

@@ -1,12 +1,15 @@
 import type { CriterionResult, PolicyEvaluation } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard, escapeMarkdown, SUMMARY_MAX, type CardContext } from './cards';
 import type { HookName } from '../cds-hooks/types';
+import { loadPacks } from '../packs/load-packs';
+
+const [pack] = loadPacks();
 
 const PAGE = 'https://cds.example.org/policy/2022T0626C';
 
 function context(hook: HookName): CardContext {
   let n = 0;
-  return { hook, policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
+  return { hook, pack, policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
 }
 
 function evaluation(criteria: CriterionResult[], overrides: Partial<PolicyEvaluation> = {}): PolicyEvaluation {
@@ -76,7 +79,7 @@ describe('detail', () => {
     const lines = buildCard(withGaps, context('order-sign')).detail!.split('\n').filter((l) => l.startsWith('- ['));
     expect(lines).toEqual([
       '- [x] **Age 18 or older** (`age-18`) — met: ok',
-      '- [ ] **Six months of conservative therapy** (`cnmp-conservative-6mo`) — not met: 4 months',
+      '- [ ] **6 months of conservative therapy** (`cnmp-conservative-6mo`) — not met: 4 months',
       '- [ ] **Psychological evaluation without untreated psychiatric or substance-use condition** (`cnmp-psych-clearance`) — not documented',
       '- [ ] **Cause of the pain documented** (`cnmp-etiology`) — not documented',
     ]);
@@ -180,7 +183,7 @@ describe('suggestions', () => {
 
 describe('failed evaluation card', () => {
   it('says the check could not be done, without an evaluation extension', () => {
-    const card = buildEvaluationFailedCard('ServiceRequest/sr1', { policyPageUrl: PAGE });
+    const card = buildEvaluationFailedCard('ServiceRequest/sr1', { pack, policyPageUrl: PAGE });
     expect(card.summary).toMatch(/could not be checked/);
     expect(card.indicator).toBe('info');
     expect(card.extension).toBeUndefined();

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       '',
       `CDS service:  ${cds.baseUrl}/cds-services`,
       `FHIR server:  ${fhirUrl} (${seeded.reduce((n, f) => n + f.resources, 0)} synthetic resources from ${seeded.length} fixture files)`,
-      `Policy page:  ${cds.baseUrl}/policy/2022T0626C`,
+      ...cds.packs.map((pack) => `Policy page:  ${cds.baseUrl}${pack.pagePath}`),
       '',
       'Try:',
       `  curl -s -X POST ${cds.baseUrl}/cds-services/intrathecal-pump-order-sign -H 'Content-Type: application/json' -d @${example}`,

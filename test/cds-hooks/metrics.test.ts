@@ -11,7 +11,9 @@ import type { Bundle, FhirResource } from 'fhir/r4';
 import request from 'supertest';
 import { loadPolicyEngine } from '../../src/engine/engine';
 import type { PolicyEvaluation } from '../../src/engine/types';
-import { OVERRIDE_REASONS } from '../../src/presentation/cards';
+import { loadPacks } from '../../src/packs/load-packs';
+
+const OVERRIDE_REASONS = loadPacks()[0].manifest.overrideReasons;
 import { listBundleFiles, seedFhirServer, startFhirServer, type RunningFhirServer } from '../../src/sandbox/fhir-server';
 import { FIXTURES_DIR } from '../support/fixture-table';
 import { makeApp, testConfig } from './helpers';

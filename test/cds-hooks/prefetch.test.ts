@@ -109,7 +109,7 @@ describe('full prefetch', () => {
     );
     const { options } = engine.calls[0];
     expect(options?.callDate).toBe(new Date().toISOString().slice(0, 10));
-    expect(options?.requireTrialAgent).toBe(true);
+    expect(options?.policy).toBe('2022T0626C');
     expect(options?.draftOrders?.map((r) => `${r.resourceType}/${r.id}`)).toEqual(['ServiceRequest/pump-1']);
   });
 
