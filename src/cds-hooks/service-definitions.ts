@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { discoveryExtension } from '../crd/configuration';
 import type { PolicyPack } from '../packs/load-packs';
 import { compileTemplate, type CompiledTemplate } from './prefetch-template';
 import { HOOK_NAMES, type HookName, type ServiceDefinition } from './types';
@@ -56,6 +57,7 @@ export function loadServiceCatalog(packs: readonly PolicyPack[]): ServiceCatalog
   for (const pack of packs) {
     for (const file of serviceFiles(pack)) {
       const definition = parseDefinition(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+      definition.extension = { ...definition.extension, ...discoveryExtension(definition.hook) };
       if (services.has(definition.id)) throw new Error(`${file}: duplicate service id "${definition.id}"`);
       const templates = new Map(Object.entries(definition.prefetch).map(([key, source]) => [key, compileTemplate(source)]));
       services.set(definition.id, { definition, pack, templates });

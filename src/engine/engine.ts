@@ -14,7 +14,7 @@ import { fhirModel, type FhirModel } from './fhir-model';
 import { CallRecord, leanRecordSource, PreparedDrafts, type RecordSourceFactory } from './prepared-record';
 import { SinglePatient } from './record-source';
 import { loadValueSets, type PolicyCodeService } from './value-sets';
-import { toPolicyEvaluation, type EvaluationTuple } from './evaluation-result';
+import { toEvaluationDates, toPolicyEvaluation, type EvaluationTuple } from './evaluation-result';
 import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PreparedRecord, PumpOrder } from './types';
 
 /**
@@ -99,7 +99,8 @@ class CqlPolicyEngine implements PolicyEngine {
     if (!orderRef) return { evaluation: null, skipped };
     try {
       const tuple = await this.run<EvaluationTuple>(loaded, loaded.pack.manifest.cql.evaluation, record, orderRef, options);
-      return { evaluation: tuple ? toPolicyEvaluation(tuple, loaded.pack.id) : null, skipped };
+      if (!tuple) return { evaluation: null, skipped };
+      return { evaluation: toPolicyEvaluation(tuple, loaded.pack.id), skipped, dates: toEvaluationDates(tuple) };
     } catch (error) {
       // The CQL met data it could not handle; report it rather than guess an evaluation.
       return { evaluation: null, skipped, error: `the policy could not be evaluated: ${(error as Error).message ?? String(error)}` };

@@ -23,11 +23,20 @@ export interface StartedCdsService {
   packs: readonly PolicyPack[];
 }
 
-export async function startCdsService(options: { trustClientsByDefault: boolean; host?: string; onClosed?: () => Promise<void> }): Promise<StartedCdsService> {
-  const config = loadConfig();
+export async function startCdsService(options: {
+  trustClientsByDefault: boolean;
+  /** CRD_REQUIRE_COVERAGE when unset: true in production, false in the sandbox. */
+  requireCoverageByDefault?: boolean;
+  host?: string;
+  onClosed?: () => Promise<void>;
+}): Promise<StartedCdsService> {
+  const config = loadConfig(process.env, { requireCoverage: options.requireCoverageByDefault ?? true });
   const logger = createLogger({ level: config.logLevel });
   const security = loadSecurityConfig(process.env, { trustClients: options.trustClientsByDefault, sandboxFhirPort: config.sandboxFhirPort });
   logger.info({ trust: security.trustClients }, describeTrustMode(security));
+  if (!process.env.CRD_PAYERS && config.crd.requireCoverage) {
+    logger.warn({ insurer: config.crd.payer.insurer }, 'CRD_PAYERS is unset: answering for the sandbox payer only; set it to the payer this deployment serves');
+  }
 
   const started = performance.now();
   const packs = loadPacks();
