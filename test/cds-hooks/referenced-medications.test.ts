@@ -95,6 +95,6 @@ describe('through the service, against the embedded FHIR server', () => {
     const app = makeApp(new RecordingEngine(), { fhirFetcher: fetcher });
     const prefetch = { ...fullPrefetch(), medicationRequests: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: orderOf('mr-1', 'Medication/gabapentin-300') }] } };
     const res = await request(app).post(SIGN).send(signRequest({ prefetch, fhirServer: 'http://127.0.0.1:9/fhir' })).expect(412);
-    expect(res.body.message).toMatch(/Medications/);
+    expect(JSON.stringify(res.body)).toMatch(/Medications/);
   });
 });
