@@ -94,16 +94,17 @@ class CqlPolicyEngine implements PolicyEngine {
   async evaluateOrder(data: PreparedRecord | PatientData, order: PumpOrder, options: EvaluateOptions = {}): Promise<OrderEvaluationResult> {
     const loaded = this.packFor(options.policy);
     const record = data instanceof CallRecord ? data : this.prepareRecord(data, withOrder(order, options.draftOrders));
-    const skipped = [...record.leftOut];
+    // What intake left out, as known after the evaluation (record resources are checked when the CQL reads them).
+    const skipped = () => [...record.leftOut];
     const orderRef = record.drafts.references.get(order);
-    if (!orderRef) return { evaluation: null, skipped };
+    if (!orderRef) return { evaluation: null, skipped: skipped() };
     try {
       const tuple = await this.run<EvaluationTuple>(loaded, loaded.pack.manifest.cql.evaluation, record, orderRef, options);
-      if (!tuple) return { evaluation: null, skipped };
-      return { evaluation: toPolicyEvaluation(tuple, loaded.pack.id), skipped, dates: toEvaluationDates(tuple) };
+      if (!tuple) return { evaluation: null, skipped: skipped() };
+      return { evaluation: toPolicyEvaluation(tuple, loaded.pack.id), skipped: skipped(), dates: toEvaluationDates(tuple) };
     } catch (error) {
       // The CQL met data it could not handle; report it rather than guess an evaluation.
-      return { evaluation: null, skipped, error: `the policy could not be evaluated: ${(error as Error).message ?? String(error)}` };
+      return { evaluation: null, skipped: skipped(), error: `the policy could not be evaluated: ${(error as Error).message ?? String(error)}` };
     }
   }
 

@@ -6,14 +6,17 @@
 import type { PatientObject } from 'cql-execution';
 import type { Resource } from 'fhir/r4';
 import type { FhirModel } from './fhir-model';
-import { readResources, type LeftOut } from './record-intake';
-import { RecordSource } from './record-source';
+import { checkElements, readResourceList, readResources, type LeftOut } from './record-intake';
+import { RecordSource, type ElementCheck } from './record-source';
 import type { PatientData, PreparedRecord } from './types';
 
-/** Makes the cql-execution data source over a call's resources (draft orders first, then the record). */
-export type RecordSourceFactory = (resources: readonly Resource[], model: FhirModel) => PatientObject;
+/**
+ * Makes the cql-execution data source over a call's resources (draft orders first, then the record), which are
+ * resources but whose elements `check` has not seen yet (it must run on each before the CQL reads it).
+ */
+export type RecordSourceFactory = (resources: readonly Resource[], model: FhirModel, check: ElementCheck) => PatientObject;
 
-export const leanRecordSource: RecordSourceFactory = (resources, model) => new RecordSource(model, resources);
+export const leanRecordSource: RecordSourceFactory = (resources, model, check) => new RecordSource(model, resources, check);
 
 /** The draft orders of a call, through intake, with an id each. */
 export class PreparedDrafts {
@@ -51,7 +54,8 @@ export class PreparedDrafts {
 
 export class CallRecord implements PreparedRecord {
   readonly source: PatientObject;
-  readonly leftOut: readonly LeftOut[];
+  /** Grows while the orders are evaluated: a record resource's elements are checked when the CQL first reads it. */
+  readonly leftOut: LeftOut[];
 
   leftOutOf(order: unknown): readonly LeftOut[] {
     return order && typeof order === 'object' ? this.drafts.leftOutOf(order) : [];
@@ -63,11 +67,13 @@ export class CallRecord implements PreparedRecord {
     model: FhirModel,
     makeSource: RecordSourceFactory = leanRecordSource,
   ) {
-    const record = readResources(patientData, model);
+    const record = readResourceList(patientData, model);
     const draftRefs = new Set(drafts.references.values());
     // A draft order is being placed: when the record holds the same resource, the draft version is the one to read.
     const resources = [...drafts.resources, ...record.resources.filter((r) => !draftRefs.has(`${r.resourceType}/${r.id}`))];
-    this.source = makeSource(resources, model);
-    this.leftOut = [...drafts.leftOut, ...record.skipped, ...record.dropped];
+    this.leftOut = [...drafts.leftOut, ...record.skipped];
+    // Draft orders were checked whole already (an unreadable order must be known before its phase is decided).
+    const checkedDrafts = new Set<Resource>(drafts.resources);
+    this.source = makeSource(resources, model, (r) => (checkedDrafts.has(r) ? r : checkElements(r, model, this.leftOut)));
   }
 }

@@ -45,11 +45,15 @@ const DATE_TIME =
   /^(\d{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))?)?)?)?$/;
 const TIME = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?$/;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function isCalendarDay(m: RegExpExecArray): boolean {
   if (m[5] === undefined) return true;
-  const [year, month, day] = [Number(m[1]), Number(m[3]), Number(m[5])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  const year = Number(m[1]);
+  const month = Number(m[3]);
+  const day = Number(m[5]);
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= DAYS_IN_MONTH[month - 1] + (leap ? 1 : 0);
 }
 
 /** True when `value` is a FHIR date or dateTime the engine can read (real calendar day). */
@@ -94,49 +98,53 @@ class Checker {
     private readonly resourceType: string,
   ) {}
 
-  private drop(path: string, reason: string): undefined {
+  /** Where the check is: element names and list positions from the resource down (joined only when reporting). */
+  private readonly at: Array<string | number> = [];
+
+  private drop(reason: string): undefined {
+    const path = this.at.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
     this.dropped.push({ reference: this.reference, resourceType: this.resourceType, path, reason });
     return undefined;
   }
 
   /** The object with unreadable elements left out: the same object when nothing was, else a copy. */
-  complex(json: Record<string, unknown>, type: FhirType, path: string, depth: number): Record<string, unknown> {
+  complex(json: Record<string, unknown>, type: FhirType, depth: number): Record<string, unknown> {
     let copy: Record<string, unknown> | undefined;
-    const replace = (key: string, value: unknown): void => {
-      copy ??= { ...json };
-      if (value === undefined) delete copy[key];
-      else copy[key] = value;
-    };
     for (const key in json) {
       const value = json[key];
-      if (key === 'resourceType' && type.isResource) continue;
-      const at = path ? `${path}.${key}` : key;
+      let checked: unknown = value;
+      this.at.push(key);
       if (key.charCodeAt(0) === 95 /* _ */) {
         const primitive = type.properties.get(key.slice(1));
-        if (primitive?.variant.type?.primitive === undefined) continue;
-        const checked = this.extras(value, primitive.element, at, depth);
-        if (checked !== value) replace(key, checked);
-        continue;
+        if (primitive?.variant.type?.primitive !== undefined) checked = this.extras(value, primitive.element, depth);
+      } else {
+        const known = type.properties.get(key);
+        if (known) {
+          const { element, variant } = known;
+          if (variant.type === null) checked = primitiveProblem(value, variant.system as SystemTypeName) ? this.drop('wrong JSON type') : value;
+          else if (element.isList) checked = this.list(value, variant.type, depth);
+          else checked = this.single(value, variant.type, depth);
+        }
       }
-      const known = type.properties.get(key);
-      if (!known) continue;
-      const { element, variant } = known;
-      let checked: unknown;
-      if (variant.type === null) checked = primitiveProblem(value, variant.system as SystemTypeName) ? this.drop(at, 'wrong JSON type') : value;
-      else if (element.isList) checked = this.list(value, variant.type, at, depth);
-      else checked = this.single(value, variant.type, at, depth);
-      if (checked !== value) replace(key, checked);
+      this.at.pop();
+      if (checked !== value) {
+        copy ??= { ...json };
+        if (checked === undefined) delete copy[key];
+        else copy[key] = checked;
+      }
     }
     return copy ?? json;
   }
 
-  private list(value: unknown, type: FhirType, path: string, depth: number): unknown {
-    if (!Array.isArray(value)) return this.drop(path, 'not a list');
+  private list(value: unknown, type: FhirType, depth: number): unknown {
+    if (!Array.isArray(value)) return this.drop('not a list');
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
+      this.at.push(i);
       // A primitive list may hold null where only the `_x` list has an id or extension.
-      const checked = item === null && type.primitive ? item : this.single(item, type, `${path}[${i}]`, depth);
+      const checked = item === null && type.primitive ? item : this.single(item, type, depth);
+      this.at.pop();
       if (checked === item) {
         copy?.push(item);
         continue;
@@ -148,31 +156,33 @@ class Checker {
     return copy.length > 0 ? copy : undefined;
   }
 
-  private single(value: unknown, type: FhirType, path: string, depth: number): unknown {
+  private single(value: unknown, type: FhirType, depth: number): unknown {
     if (type.primitive) {
       const problem = primitiveProblem(value, type.primitive);
       if (problem === null) return value;
-      return this.drop(path, problem.startsWith('not a valid') ? 'invalid date or time' : 'wrong JSON type');
+      return this.drop(problem.startsWith('not a valid') ? 'invalid date or time' : 'wrong JSON type');
     }
-    if (!isObject(value)) return this.drop(path, 'wrong JSON type');
-    if (depth >= MAX_DEPTH) return this.drop(path, 'nested too deeply');
+    if (!isObject(value)) return this.drop('wrong JSON type');
+    if (depth >= MAX_DEPTH) return this.drop('nested too deeply');
     let actual = type;
     if (type.isResource) {
       const own = typeof value.resourceType === 'string' ? this.model.resourceTypes.get(value.resourceType) : undefined;
-      if (!own?.is(type.hierarchy[0])) return this.drop(path, 'not a FHIR R4 resource');
+      if (!own?.is(type.hierarchy[0])) return this.drop('not a FHIR R4 resource');
       actual = own;
     }
-    return this.complex(value, actual, path, depth + 1);
+    return this.complex(value, actual, depth + 1);
   }
 
   /** `_x`: the id and extensions of a primitive (a list of them, with nulls, for a primitive list). */
-  private extras(value: unknown, element: ElementDefinition, path: string, depth: number): unknown {
+  private extras(value: unknown, element: ElementDefinition, depth: number): unknown {
     const elementType = this.model.find('Element') as FhirType;
-    if (!element.isList) return isObject(value) ? this.complex(value, elementType, path, depth + 1) : this.drop(path, 'wrong JSON type');
-    if (!Array.isArray(value)) return this.drop(path, 'not a list');
+    if (!element.isList) return isObject(value) ? this.complex(value, elementType, depth + 1) : this.drop('wrong JSON type');
+    if (!Array.isArray(value)) return this.drop('not a list');
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
-      const checked = item === null ? null : isObject(item) ? this.complex(item, elementType, `${path}[${i}]`, depth + 1) : this.drop(`${path}[${i}]`, 'wrong JSON type');
+      this.at.push(i);
+      const checked = item === null ? null : isObject(item) ? this.complex(item, elementType, depth + 1) : this.drop('wrong JSON type');
+      this.at.pop();
       if (checked !== item) (copy ??= [...value])[i] = checked ?? null;
     });
     return copy ?? value;
@@ -190,11 +200,13 @@ function entriesOf(data: unknown): { items: unknown[]; skipped: LeftOut[] } {
   return { items: [], skipped: [{ reference: 'patientData', resourceType: 'entry', reason: 'not a FHIR Bundle or a list of resources' }] };
 }
 
-/** Resources the engine can read, each once (the first of a `Type/id` wins), and what was left out. */
-export function readResources(data: unknown, model: FhirModel): IntakeResult {
+/**
+ * The resources of `data` that are resources (a known R4 resourceType, an id, patient data), each once (the first
+ * of a `Type/id` wins), and the ones left out; their elements are not checked yet (`checkElements`).
+ */
+export function readResourceList(data: unknown, model: FhirModel): { resources: Resource[]; skipped: LeftOut[] } {
   const { items, skipped } = entriesOf(data);
   const resources: Resource[] = [];
-  const dropped: LeftOut[] = [];
   const seen = new Set<string>();
   items.forEach((item, index) => {
     const skip = (reference: string, resourceType: string, reason: string): void => void skipped.push({ reference, resourceType, reason });
@@ -206,11 +218,28 @@ export function readResources(data: unknown, model: FhirModel): IntakeResult {
     if (NOT_PATIENT_DATA.has(type.name)) return skip(reference, type.name, `${type.name} is not patient data`);
     if (seen.has(reference)) return skip(reference, type.name, 'duplicate of an earlier resource with the same id');
     seen.add(reference);
-    const checker = new Checker(model, reference, type.name);
-    resources.push(checker.complex(item, type, '', 0) as unknown as Resource);
-    dropped.push(...checker.dropped);
+    resources.push(item as unknown as Resource);
   });
-  return { resources, skipped, dropped };
+  return { resources, skipped };
+}
+
+/**
+ * One resource (from `readResourceList`) with the elements its FHIR types do not allow left out: the same object
+ * when all are readable, else a copy; what was left out is appended to `dropped`.
+ */
+export function checkElements(resource: Resource, model: FhirModel, dropped: LeftOut[]): Resource {
+  const type = model.resourceTypes.get(resource.resourceType) as FhirType;
+  const checker = new Checker(model, `${type.name}/${resource.id}`, type.name);
+  const checked = checker.complex(resource as unknown as Record<string, unknown>, type, 0) as unknown as Resource;
+  dropped.push(...checker.dropped);
+  return checked;
+}
+
+/** Resources the engine can read, each once, with every element checked, and what was left out. */
+export function readResources(data: unknown, model: FhirModel): IntakeResult {
+  const { resources, skipped } = readResourceList(data, model);
+  const dropped: LeftOut[] = [];
+  return { resources: resources.map((r) => checkElements(r, model, dropped)), skipped, dropped };
 }
 
 /** Counts by resource type and reason, for the log line (no ids, no values). */

@@ -1,9 +1,10 @@
 /**
- * The cql-execution data source for one patient: the resources of a hook call (draft orders and record, already
- * through intake), each wrapped once in a `FhirNode` and indexed by resource type and by the codes of its primary
- * code element (the model info's primaryCodePath), so a coded retrieve ([Observation: "Pain Score"]) looks up
- * the few matching resources instead of scanning thousands. ICD-10-CM codings are indexed under every ancestor
- * category too (value-sets.ts), matching the value sets' "and descendants" rule.
+ * The cql-execution data source for one patient: the resources of a hook call (draft orders and record), indexed
+ * by resource type and by the codes of its primary code element (the model info's primaryCodePath), so a coded
+ * retrieve ([Observation: "Pain Score"]) looks up the few matching resources instead of scanning thousands.
+ * ICD-10-CM codings are indexed under every ancestor category too (value-sets.ts), matching the value sets' "and
+ * descendants" rule. A resource's elements are checked (record intake, `check`) and it is wrapped in a `FhirNode`
+ * when a retrieve first returns it: thousands of resources the CQL never asks for cost an index entry each.
  *
  * cql-execution still applies its own code filter to what a retrieve returns; the index only has to return a
  * superset of the matches, in record order.
@@ -14,10 +15,22 @@ import type { FhirModel, FhirType } from './fhir-model';
 import { FhirNode } from './fhir-record';
 import { matchKeys, PolicyValueSet } from './value-sets';
 
-interface Indexed {
-  node: FhirNode;
-  /** Position in the record, to return retrieves in record order. */
-  position: number;
+/** Checks one resource's elements before the CQL reads it: the resource, or a copy without what cannot be read. */
+export type ElementCheck = (resource: Resource) => Resource;
+
+class Indexed {
+  private wrapped?: FhirNode;
+  constructor(
+    private readonly json: Resource,
+    private readonly type: FhirType,
+    /** Position in the record, to return retrieves in record order. */
+    readonly position: number,
+    private readonly source: { model: FhirModel; check: ElementCheck },
+  ) {}
+
+  get node(): FhirNode {
+    return (this.wrapped ??= new FhirNode(this.source.check(this.json) as never, this.type, this.source.model, `${this.json.resourceType}/${this.json.id}`));
+  }
 }
 
 /** Where a type's primary code sits in JSON, when it is a CodeableConcept or Coding that can be indexed. */
@@ -59,16 +72,17 @@ function codingsAt(json: Record<string, unknown>, location: CodeLocation): Array
 export class RecordSource implements PatientObject {
   private readonly byType = new Map<string, Indexed[]>();
   private readonly byCode = new Map<string, Indexed[]>();
-  private patient?: FhirNode;
+  private patientEntry?: Indexed;
 
   constructor(
-    private readonly model: FhirModel,
+    readonly model: FhirModel,
     resources: readonly Resource[],
+    readonly check: ElementCheck = (r) => r,
   ) {
     resources.forEach((json, position) => {
       const type = model.resourceTypes.get(json.resourceType);
       if (!type) return;
-      const entry: Indexed = { node: new FhirNode(json as never, type, model, `${json.resourceType}/${json.id}`), position };
+      const entry = new Indexed(json, type, position, this);
       push(this.byType, type.name, entry);
       const location = codeLocation(type);
       if (location) {
@@ -78,8 +92,12 @@ export class RecordSource implements PatientObject {
         }
         for (const key of keys) push(this.byCode, `${type.name}#${key}`, entry);
       }
-      if (type.name === 'Patient' && !this.patient) this.patient = entry.node;
+      if (type.name === 'Patient' && !this.patientEntry) this.patientEntry = entry;
     });
+  }
+
+  private get patient(): FhirNode | undefined {
+    return this.patientEntry?.node;
   }
 
   findRecords(profile: string | null, details?: RetrieveDetails): RecordObject[] {

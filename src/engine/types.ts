@@ -51,7 +51,10 @@ export interface SkippedResource {
  * every order of the call is evaluated against it.
  */
 export interface PreparedRecord {
-  /** Everything intake left out of the draft orders and the record. */
+  /**
+   * Everything intake left out of the draft orders and the record. A record resource's elements are checked when
+   * the CQL first reads it, so this is complete once the call's orders are evaluated.
+   */
   readonly leftOut: readonly SkippedResource[];
   /** What intake left out of one draft order (the object as passed in the draft orders). */
   leftOutOf(order: unknown): readonly SkippedResource[];

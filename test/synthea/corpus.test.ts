@@ -8,6 +8,8 @@
 import type { Bundle, FhirResource, ServiceRequest } from 'fhir/r4';
 import request from 'supertest';
 import { loadPolicyEngine } from '../../src/engine/engine';
+import { fhirModel } from '../../src/engine/fhir-model';
+import { readResources } from '../../src/engine/record-intake';
 import type { CriterionStatus, PolicyEngine, PolicyEvaluation } from '../../src/engine/types';
 import type { Card } from '../../src/cds-hooks/types';
 import { createServer } from 'node:http';
@@ -129,8 +131,11 @@ test('the corpus holds 10-20 patients and several hundred resources of the kinds
 });
 
 test.each(corpus.map((p) => [p.name, p] as const))('%s: every resource read whole', (_name, p) => {
-  const prepared = engine.prepareRecord(p.resources, [pumpOrder(p)]);
-  expect(prepared.leftOut).toEqual([]);
+  const intake = readResources(p.resources, fhirModel());
+  expect(intake.skipped).toEqual([]);
+  expect(intake.dropped).toEqual([]);
+  expect(intake.resources).toHaveLength(p.resources.length);
+  intake.resources.forEach((r, i) => expect(r).toBe(p.resources[i]));
 });
 
 const byPrefetch = new Map<string, PolicyEvaluation>();

@@ -136,8 +136,8 @@ export class IndexedPatient {
 let wrapper: FhirWrapper | undefined;
 
 /** The engine's `recordSource` option for the old path (cql-exec-fhir's model parsed once). */
-export const cqlExecFhirSource: RecordSourceFactory = (resources) =>
-  new IndexedPatient([...resources], (wrapper ??= FHIRWrapper.FHIRv401() as FhirWrapper)) as unknown as PatientObject;
+export const cqlExecFhirSource: RecordSourceFactory = (resources, _model, check) =>
+  new IndexedPatient(resources.map(check), (wrapper ??= FHIRWrapper.FHIRv401() as FhirWrapper)) as unknown as PatientObject;
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
