@@ -168,7 +168,7 @@ const expected: Array<[string, Pick<PolicyEvaluation, 'pathway' | 'otherPathways
     'jacki_feil-2dfcf7a9',
     { pathway: 'chronic-non-malignant-pain' },
     {
-      'age-18': 'met', 'cnmp-no-further-treatment': NOT_DOCUMENTED, 'cnmp-conservative-6mo': NOT_DOCUMENTED, 'cnmp-conservative-failure': NOT_DOCUMENTED,
+      'age-18': 'met', 'cnmp-etiology': NOT_DOCUMENTED, 'cnmp-no-further-treatment': NOT_DOCUMENTED, 'cnmp-conservative-6mo': NOT_DOCUMENTED, 'cnmp-conservative-failure': NOT_DOCUMENTED,
       'cnmp-psych-clearance': NOT_DOCUMENTED, 'trial-completed': NOT_DOCUMENTED, 'cnmp-trial-pain-reduction-50': NOT_DOCUMENTED,
     },
   ],
