@@ -350,6 +350,25 @@ describe('a corticosteroid draft order whose route is stated and is neither neur
   });
 });
 
+describe('trial-completed: a 6232x whose usedReference is a corticosteroid Medication was a steroid injection', () => {
+  test.each(['contained', 'separate'] as const)('%s Medication', async (shape) => {
+    const medication = { resourceType: 'Medication', id: shape === 'contained' ? 'steroid' : 'steroid-1', code: { coding: [CODE.methylprednisolone] } } as Resource;
+    const injection = {
+      ...trialProcedure({ performedDateTime: '2026-05-01' }),
+      ...(shape === 'contained' ? { contained: [medication] } : {}),
+      usedReference: [{ reference: shape === 'contained' ? '#steroid' : 'Medication/steroid-1' }],
+    } as Resource;
+    const record = shape === 'contained' ? [injection] : [injection, medication];
+    expect((await statusOn(CNMP, 'trial-completed', record)).status).toBe('not-documented');
+  });
+
+  test('a usedReference to the trial agent (morphine) leaves it a trial: met', async () => {
+    const trial = { ...trialProcedure({ performedDateTime: '2026-05-01' }), contained: [{ resourceType: 'Medication', id: 'agent', code: { coding: [CODE.morphine] } }],
+      usedReference: [{ reference: '#agent' }] } as Resource;
+    expect(await statusOn(CNMP, 'trial-completed', [trial])).toMatchObject({ status: 'met', evidence: [ref(trial)] });
+  });
+});
+
 describe('names come from the value sets', () => {
   test.each([
     ['ziconotide (no RxNorm code in the set) by name in text', trialAgentDraft({ text: 'Ziconotide 2.4 mcg/day intrathecal' }), 'trial'],
