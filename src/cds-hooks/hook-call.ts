@@ -142,7 +142,7 @@ export async function runHookCall(
   const cardOptions = { suggestions: settings.cardTypes[CLINICAL_REMINDER_TOPIC.code as string] };
   const cards = results
     .flatMap((result, i): Card[] => {
-      if (result.evaluation) return [buildCard(result.evaluation, cardContext, cardOptions)];
+      if (result.evaluation) return [buildCard(result.evaluation, { ...cardContext, ...result.dates }, cardOptions)];
       if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];
       return [];
     })
