@@ -99,3 +99,22 @@ describe('SinglePatient', () => {
     expect(provider.currentPatient()).toBeUndefined();
   });
 });
+
+describe('resources inside a resource', () => {
+  const statement = (contained: unknown[]): Resource =>
+    ({ resourceType: 'MedicationStatement', id: 's1', status: 'active', subject: { reference: 'Patient/p1' }, contained }) as Resource;
+
+  test('a contained Medication is typed by its own resourceType, so `is FHIR.Medication` holds and its code can be read', () => {
+    const medication = { resourceType: 'Medication', id: 'med', code: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '7052' }] } };
+    const [found] = source([statement([medication])]).findRecords('MedicationStatement') as FhirNode[];
+    const [inner] = found.get('contained') as FhirNode[];
+    expect(inner.fhirType.name).toBe('Medication');
+    expect(inner._is({ type: 'NamedTypeSpecifier', name: '{http://hl7.org/fhir}Medication' })).toBe(true);
+    expect(((inner.get('code') as FhirNode).get('coding') as FhirNode[]).length).toBe(1);
+  });
+
+  test('a contained object whose resourceType is no FHIR type stays a plain Resource', () => {
+    const [found] = source([statement([{ resourceType: 'NotAType', id: 'x' }])]).findRecords('MedicationStatement') as FhirNode[];
+    expect((found.get('contained') as FhirNode[])[0].fhirType.name).toBe('Resource');
+  });
+});
