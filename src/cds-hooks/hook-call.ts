@@ -9,7 +9,7 @@ import type { FhirFetcher } from '../fhir-client/fhir-fetch';
 import { draftOrderResources, ordersToEvaluate } from './orders';
 import { gatherPatientRecord } from './prefetch';
 import type { LoadedService } from './service-definitions';
-import type { Card, HookRequest, HookResponse } from './types';
+import type { Card, HookRequest, HookResponse, PatientRecord } from './types';
 
 export interface HookCallDeps {
   engine: PolicyEngine;
@@ -26,6 +26,8 @@ export interface HookCallResult {
   stats: { orders: number; fetchedKeys: string[]; truncatedKeys: string[]; skippedResources: number; failedEvaluations: number };
   /** The evaluations behind the cards (for the log line's criterion counts). */
   evaluations: PolicyEvaluation[];
+  /** The resources the engine read (for the call record, which keeps their references). */
+  record: PatientRecord;
 }
 
 function orderReference(order: PumpOrder, index: number): string {
@@ -52,6 +54,7 @@ export async function runHookCall(
       response: { cards: [] },
       stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: 0, failedEvaluations: 0 },
       evaluations: [],
+      record: [],
     };
   }
 
@@ -78,5 +81,6 @@ export async function runHookCall(
     response: { cards },
     stats: { orders: orders.length, fetchedKeys, truncatedKeys, skippedResources, failedEvaluations },
     evaluations: results.flatMap((r) => (r.evaluation ? [r.evaluation] : [])),
+    record,
   };
 }

@@ -11,6 +11,9 @@ import { loadPolicyEngine } from '../engine/engine';
 import { createLogger, type Logger } from '../logging/logger';
 import { installGracefulShutdown } from '../ops/shutdown';
 import { describeTrustMode, loadSecurityConfig } from '../security/config';
+import { loadAdminToken } from '../admin/admin-routes';
+import { loadStorageConfig } from '../storage/config';
+import { openStorage } from '../storage/storage';
 
 export interface StartedCdsService {
   config: Config;
@@ -30,7 +33,15 @@ export async function startCdsService(options: { trustClientsByDefault: boolean;
   const engine = await loadPolicyEngine();
   logger.info({ ms: Math.round(performance.now() - started) }, 'policy engine loaded (ELM, value sets, FHIR model)');
 
-  const app = createApp({ engine, config, logger, security });
+  const storageConfig = loadStorageConfig();
+  const adminToken = loadAdminToken();
+  const storage = await openStorage(storageConfig, logger);
+  logger.info(
+    { engine: storage.db.engine, retentionDays: storageConfig.retentionDays, admin: adminToken !== undefined },
+    storage.db.engine === 'pglite' ? `embedded database in ${storageConfig.dataDir}` : 'PostgreSQL database',
+  );
+
+  const app = createApp({ engine, config, logger, security, storage, adminToken });
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, host, () => resolve(listening));
@@ -40,6 +51,7 @@ export async function startCdsService(options: { trustClientsByDefault: boolean;
     logger,
     onClosed: async () => {
       await app.closeResources();
+      await storage.close();
       await options.onClosed?.();
     },
   });
