@@ -53,9 +53,7 @@ export async function openStorage(config: StorageConfig, logger: Logger, options
     await db.close().catch(() => undefined);
     throw new Error(`cannot open the call record spool in ${config.spoolDir} (CALL_RECORD_SPOOL_DIR): ${(error as Error).message}`);
   }
-  const recorder = new CallRecorder({ db, spool, logger, ...options.recorder });
-  recorder.start();
-
+  const storage = storageOn(db, spool, logger, options);
   const purge = async () => {
     try {
       const counts = await purgeExpired(db, config.retentionDays);
@@ -71,13 +69,25 @@ export async function openStorage(config: StorageConfig, logger: Logger, options
   purgeTimer.unref();
 
   return {
+    ...storage,
+    async close() {
+      clearInterval(purgeTimer);
+      await purging;
+      await storage.close();
+    },
+  };
+}
+
+/** The stores on an open, migrated database and spool; starts writing what the spool holds. */
+export function storageOn(db: Database, spool: CallSpool, logger: Logger, options: OpenStorageOptions = {}): Storage {
+  const recorder = new CallRecorder({ db, spool, logger, ...options.recorder });
+  recorder.start();
+  return {
     db,
     recorder,
     feedback: createDatabaseFeedbackStore(db),
     replay: createDatabaseReplayStore(db),
     async close() {
-      clearInterval(purgeTimer);
-      await purging;
       await recorder.close();
       await db.close();
     },
