@@ -81,7 +81,13 @@ export function createApp(options: AppOptions): CdsApp {
   app.use(
     '/cds-services',
     createClientAuth({ security, publicBaseUrl: config.publicBaseUrl, logger, replayStore: options.storage?.replay }),
-    createRateLimit({ perMinute: security.rateLimitPerMinute, burst: security.rateLimitBurst, db: options.storage?.db, logger }),
+    createRateLimit({
+      perMinute: security.rateLimitPerMinute,
+      burst: security.rateLimitBurst,
+      // Shared counters only where there can be several processes: PGlite serves one, so memory is the same limit for free.
+      db: options.storage?.db.engine === 'postgres' ? options.storage.db : undefined,
+      logger,
+    }),
   );
   app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
   app.use(

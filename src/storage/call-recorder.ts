@@ -14,7 +14,11 @@ export interface CallRecorderOptions {
   db: Database;
   spool: CallSpool;
   logger: Logger;
-  /** How long records gather before a batch is written, ms; batching keeps the writes off most calls' path. */
+  /**
+   * How long records gather before a batch is written, ms. Batching keeps the writes off most calls'
+   * path (with PGlite the database runs on this thread); the price is that a crash loses at most
+   * this much of the queue.
+   */
   batchDelayMs?: number;
   /** Most records waiting in memory; beyond it they go straight to the spool. */
   maxQueue?: number;
@@ -43,7 +47,7 @@ export class CallRecorder {
   private readonly retryMs: number;
 
   constructor(private readonly options: CallRecorderOptions) {
-    this.batchDelayMs = options.batchDelayMs ?? 20;
+    this.batchDelayMs = options.batchDelayMs ?? 200;
     this.maxQueue = options.maxQueue ?? 1000;
     this.retryMs = options.retryMs ?? 5000;
   }
