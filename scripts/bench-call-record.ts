@@ -4,11 +4,11 @@
  *   none          no call record (the baseline)
  *   pglite        call record in the embedded database (DATA_DIR in a temporary folder)
  *   postgres      call record in PostgreSQL, when BENCH_DATABASE_URL or TEST_DATABASE_URL is set
- * plus, for information, each database mode with the shared rate limit on (one more round trip).
+ * plus, for information, PostgreSQL with the shared rate limit on (one more round trip per call).
  * Modes take turns in rounds so that machine noise falls on all of them alike. Prints median,
  * p95 and the median's difference to the baseline, for a small and a large record.
  *
- *   npm run bench:call-record [-- calls-per-mode]
+ *   npm run bench:call-record [-- calls-per-mode [extra-resources,...]]
  *
  * A script that prints figures, not a test.
  */
@@ -126,12 +126,11 @@ async function main(): Promise<void> {
     await mode('none (baseline)', engine, undefined, false),
     await mode('pglite call record', engine, pglite, false),
     ...(postgres ? [await mode('postgres call record', engine, postgres, false)] : []),
-    await mode('pglite + shared rate limit', engine, pglite, true),
     ...(postgres ? [await mode('postgres + shared rate limit', engine, postgres, true)] : []),
   ];
   console.log(`call record cost, ${CALLS} sequential order-sign calls per mode in ${ROUNDS} interleaved rounds${postgres ? '' : ' (no PostgreSQL: set BENCH_DATABASE_URL)'}`);
 
-  for (const extra of [30, 2000]) {
+  for (const extra of (process.argv[3] ?? '30,2000').split(',').map(Number)) {
     const payload = requestBody(extra);
     for (const m of modes) {
       m.samples = [];
