@@ -12,7 +12,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { HttpError, invalid } from '../cds-hooks/errors';
+import { HttpError, invalid, operationOutcome } from '../cds-hooks/errors';
 import type { Logger } from '../logging/logger';
 import { findCalls, type CallLookup } from '../storage/call-record';
 import type { Queryable } from '../storage/database';
@@ -46,7 +46,7 @@ export function createAdminRouter(options: AdminOptions): Router {
       );
     } catch (error) {
       options.logger.error({ errorName: (error as Error | null)?.name }, 'admin access could not be recorded; request refused');
-      res.status(503).set('Cache-Control', 'no-store').json({ error: 'unavailable', message: 'the audit log is unavailable; try again later' });
+      res.status(503).set('Cache-Control', 'no-store').json(operationOutcome('unavailable', 'the audit log is unavailable; try again later'));
       return;
     }
     res.status(status).set('Cache-Control', 'no-store').json(body);
@@ -59,7 +59,7 @@ export function createAdminRouter(options: AdminOptions): Router {
         await work(req, res);
       } catch (error) {
         if (!(error instanceof HttpError) || error.status >= 500) throw error;
-        await answer(req, res, error.status, { error: error.code, message: error.message });
+        await answer(req, res, error.status, operationOutcome(error.code, error.message));
       }
     };
 
@@ -71,7 +71,7 @@ export function createAdminRouter(options: AdminOptions): Router {
     res
       .status(401)
       .set('WWW-Authenticate', 'Bearer')
-      .json({ error: 'unauthorized', message: 'admin API: Authorization: Bearer <ADMIN_TOKEN> required' });
+      .json(operationOutcome('unauthorized', 'admin API: Authorization: Bearer <ADMIN_TOKEN> required'));
   });
 
   router.get(

@@ -5,20 +5,20 @@
 import { Router, type Request, type Response } from 'express';
 import { getClientIssuer } from '../security/client-auth';
 import type { CallInput } from '../storage/call-record';
-import { annotateHookCall } from '../logging/request-log';
+import { annotateHookCall, annotateHookService, type KnownRoute } from '../logging/request-log';
 import { respondDeadlineExceeded, withDeadline } from '../ops/deadline';
-import { HttpError, invalid, unknownService } from './errors';
+import { HttpError, invalid, operationOutcome, unknownService } from './errors';
 import { validateFeedback, type FeedbackStore } from './feedback';
 import { runHookCall, type HookCallDeps } from './hook-call';
 import type { Logger } from './logger';
-import { POLICY } from '../presentation/policy-text';
 import type { LoadedService, ServiceCatalog } from './service-definitions';
 import { validateHookRequest } from './validate-request';
 
 export interface RouteDeps extends HookCallDeps {
   catalog: ServiceCatalog;
   feedbackStore: FeedbackStore;
-  policyPageHtml: string;
+  /** Path of each pack's policy page -> its HTML, rendered at startup. */
+  policyPages: ReadonlyMap<string, string>;
   publicBaseUrl?: string;
   logger: Logger;
   /** Deadline of the whole call; past it the answer is 503 with Retry-After. */
@@ -31,6 +31,17 @@ export interface RouteDeps extends HookCallDeps {
 
 type RecordCall = (fields: Pick<CallInput, 'outcome'> & Partial<CallInput>) => void;
 
+const DISCOVERY = '/cds-services';
+const SERVICE = '/cds-services/:id';
+const FEEDBACK = '/cds-services/:id/feedback';
+
+/** The hook routes, for naming calls that client auth, the rate limit or the body parser refused first. */
+export const CDS_ROUTES: readonly KnownRoute[] = [
+  { method: 'GET', path: DISCOVERY },
+  { method: 'POST', path: SERVICE },
+  { method: 'POST', path: FEEDBACK },
+];
+
 function baseUrlOf(req: Request, configured?: string): string {
   return configured ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 }
@@ -38,13 +49,14 @@ function baseUrlOf(req: Request, configured?: string): string {
 export function cdsRoutes(deps: RouteDeps): Router {
   const router = Router();
 
-  router.get('/cds-services', (_req, res) => {
+  router.get(DISCOVERY, (_req, res) => {
     res.type('application/json').send(deps.catalog.discoveryJson);
   });
 
-  router.post('/cds-services/:id', async (req, res) => {
+  router.post(SERVICE, async (req, res) => {
     const service = deps.catalog.get(req.params.id as string);
     if (!service) throw unknownService(req.params.id as string);
+    annotateHookService(res, service.definition.id);
     const receivedAt = new Date();
     const started = performance.now();
     // Queued after the answer is written; the recorder builds and stores the record later.
@@ -61,12 +73,12 @@ export function cdsRoutes(deps: RouteDeps): Router {
     try {
       await answerHookCall(req, res, service, recordCall);
     } catch (error) {
-      // A refused call is recorded with the status and message the error handler will send.
+      // A refused call is recorded with the status and OperationOutcome the error handler sends.
       const known = error instanceof HttpError ? error : undefined;
       recordCall({
         outcome: known?.code ?? 'internal-error',
         httpStatus: known?.status ?? 500,
-        response: known ? { error: known.code, message: known.message } : undefined,
+        response: known ? operationOutcome(known.code, known.message) : undefined,
       });
       throw error;
     }
@@ -78,7 +90,7 @@ export function cdsRoutes(deps: RouteDeps): Router {
       const allowed = deps.authorizeFhirServer(res, request.fhirServer);
       if (!allowed.ok) throw invalid(`fhirServer: ${allowed.message}`);
     }
-    const policyPageUrl = `${baseUrlOf(req, deps.publicBaseUrl)}${POLICY.pagePath}`;
+    const policyPageUrl = `${baseUrlOf(req, deps.publicBaseUrl)}${service.pack.pagePath}`;
     const outcome = await withDeadline((signal) => runHookCall(deps, service, request, policyPageUrl, signal), deps.callDeadlineMs);
     if (outcome.kind === 'deadline-exceeded') {
       annotateHookCall(res, { service: service.definition.id, hookInstance: request.hookInstance, cards: 0, outcome: 'deadline' });
@@ -112,23 +124,26 @@ export function cdsRoutes(deps: RouteDeps): Router {
     }
   }
 
-  router.post('/cds-services/:id/feedback', async (req, res) => {
+  router.post(FEEDBACK, async (req, res) => {
     const service = deps.catalog.get(req.params.id as string);
     if (!service) throw unknownService(req.params.id as string);
     const items = validateFeedback(req.body);
     const receivedAt = new Date().toISOString();
     const clientIssuer = getClientIssuer(res);
     await deps.feedbackStore.add(items.map((feedback) => ({ serviceId: service.definition.id, receivedAt, feedback, clientIssuer })));
+    deps.metrics?.feedbackReceived(service.definition.id, items);
     res.status(200).json({});
     deps.logger.info({ requestId: res.locals.requestId, service: service.definition.id, feedback: items.length }, 'feedback');
   });
 
-  router.get(POLICY.pagePath, (_req, res) => {
-    res
-      .type('text/html; charset=utf-8')
-      .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .send(deps.policyPageHtml);
-  });
+  for (const [pagePath, html] of deps.policyPages) {
+    router.get(pagePath, (_req, res) => {
+      res
+        .type('text/html; charset=utf-8')
+        .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .send(html);
+    });
+  }
 
   return router;
 }

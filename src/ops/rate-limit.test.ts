@@ -1,3 +1,4 @@
+import { outcome } from '../../test/support/operation-outcome';
 import express from 'express';
 import request from 'supertest';
 import type { Queryable } from '../storage/database';
@@ -46,7 +47,7 @@ describe('createRateLimit', () => {
     const retryAfter = Number(refused.headers['retry-after']);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(4);
-    expect(refused.body).toEqual({ error: 'rate-limited', message: `Too many calls from this client; retry after ${retryAfter} s.` });
+    expect(refused.body).toEqual(outcome('rate-limited', `Too many calls from this client; retry after ${retryAfter} s.`));
   });
 
   it('counts per verified issuer when there is one', async () => {

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import { sendOperationOutcome } from '../cds-hooks/errors';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../logging/logger';
 import { getClientIssuer } from '../security/client-auth';
@@ -68,10 +69,8 @@ export function createRateLimit(options: RateLimitOptions): RequestHandler {
         return;
       }
       const retryAfterSeconds = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
-      res
-        .status(429)
-        .set('Retry-After', String(retryAfterSeconds))
-        .json({ error: 'rate-limited', message: `Too many calls from this client; retry after ${retryAfterSeconds} s.` });
+      res.set('Retry-After', String(retryAfterSeconds));
+      sendOperationOutcome(res, 429, 'rate-limited', `Too many calls from this client; retry after ${retryAfterSeconds} s.`);
     }
   };
 }

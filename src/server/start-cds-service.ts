@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../config';
 import { loadPolicyEngine } from '../engine/engine';
 import { createLogger, type Logger } from '../logging/logger';
 import { installGracefulShutdown } from '../ops/shutdown';
+import { loadPacks, type PolicyPack } from '../packs/load-packs';
 import { describeTrustMode, loadSecurityConfig } from '../security/config';
 import { loadAdminToken } from '../admin/admin-routes';
 import { loadStorageConfig } from '../storage/config';
@@ -21,17 +22,26 @@ export interface StartedCdsService {
   server: Server;
   /** e.g. http://localhost:3000 */
   baseUrl: string;
+  /** The policy packs served. */
+  packs: readonly PolicyPack[];
 }
 
-export async function startCdsService(options: { trustClientsByDefault: boolean; host?: string; onClosed?: () => Promise<void> }): Promise<StartedCdsService> {
-  const config = loadConfig();
+export async function startCdsService(options: {
+  trustClientsByDefault: boolean;
+  /** CRD_REQUIRE_COVERAGE when unset: true in production, false in the sandbox. */
+  requireCoverageByDefault?: boolean;
+  host?: string;
+  onClosed?: () => Promise<void>;
+}): Promise<StartedCdsService> {
+  const config = loadConfig(process.env, { requireCoverage: options.requireCoverageByDefault ?? true });
   const logger = createLogger({ level: config.logLevel });
   const security = loadSecurityConfig(process.env, { trustClients: options.trustClientsByDefault, sandboxFhirPort: config.sandboxFhirPort });
   logger.info({ trust: security.trustClients }, describeTrustMode(security));
 
   const started = performance.now();
-  const engine = await loadPolicyEngine();
-  logger.info({ ms: Math.round(performance.now() - started) }, 'policy engine loaded (ELM, value sets, FHIR model)');
+  const packs = loadPacks();
+  const engine = await loadPolicyEngine({ packs });
+  logger.info({ ms: Math.round(performance.now() - started), packs: packs.map((p) => p.id) }, 'policy engine loaded (packs, ELM, value sets, FHIR model)');
 
   const storageConfig = loadStorageConfig();
   const adminToken = loadAdminToken();
@@ -41,7 +51,7 @@ export async function startCdsService(options: { trustClientsByDefault: boolean;
     storage.db.engine === 'pglite' ? `embedded database in ${storageConfig.dataDir}` : 'PostgreSQL database',
   );
 
-  const app = createApp({ engine, config, logger, security, storage, adminToken });
+  const app = createApp({ engine, config, logger, security, packs, storage, adminToken });
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, host, () => resolve(listening));
@@ -57,5 +67,5 @@ export async function startCdsService(options: { trustClientsByDefault: boolean;
   });
   const baseUrl = config.publicBaseUrl ?? `http://localhost:${config.port}`;
   logger.info({ port: config.port }, 'CDS service listening');
-  return { config, logger, server, baseUrl };
+  return { config, logger, server, baseUrl, packs };
 }

@@ -145,7 +145,7 @@ describe.each(ENGINES)('call record and admin API on $name', (engine) => {
     // A CDS client's JWT is not an admin credential either.
     expect((await request(app).get('/admin/calls').query({ hookInstance }).set('Authorization', 'Bearer eyJhbGciOiJFUzM4NCJ9.e30.sig')).status).toBe(401);
 
-    const bad = async (query: Record<string, string>, path = '/admin/calls') => (await request(app).get(path).query(query).set(ADMIN).expect(400)).body.message;
+    const bad = async (query: Record<string, string>, path = '/admin/calls') => (await request(app).get(path).query(query).set(ADMIN).expect(400)).body.issue[0].diagnostics;
     expect(await bad({ hookInstance: 'not-a-uuid' })).toBe('hookInstance must be a uuid');
     expect(await bad({})).toBe('give exactly one of hookInstance, coverageAssertionId and cardUuid');
     expect(await bad({ hookInstance, cardUuid: hookInstance })).toBe('give exactly one of hookInstance, coverageAssertionId and cardUuid');
