@@ -15,7 +15,9 @@ import { loadStorageConfig } from '../../src/storage/config';
 import type { Database } from '../../src/storage/database';
 import { CallSpool } from '../../src/storage/spool';
 import { openStorage, storageOn, type Storage } from '../../src/storage/storage';
-import { makeApp, RecordingEngine, SIGN, signRequest } from '../cds-hooks/helpers';
+import { SANDBOX_PAYER } from '../../src/crd/payers';
+import { assertionIdsOf } from '../../src/crd/system-actions';
+import { fullPrefetch, makeApp, PATIENT_ID, RecordingEngine, SIGN, signRequest } from '../cds-hooks/helpers';
 import { ENGINES, type TestDatabase } from './support/engines';
 import { callInput, cuttable } from './support/records';
 
@@ -29,9 +31,18 @@ async function spoolIn(dir: string): Promise<CallSpool> {
   return spool;
 }
 
+/** An order-sign call with the EHR's access token and a Coverage of the configured payer (so a CRD system action). */
 function signWithToken(hookInstance: string) {
+  const coverage = {
+    resourceType: 'Coverage',
+    id: 'cov-sandbox',
+    status: 'active',
+    beneficiary: { reference: `Patient/${PATIENT_ID}` },
+    payor: [{ identifier: SANDBOX_PAYER.identifiers[0], display: 'Testpayer' }],
+  };
   return signRequest({
     hookInstance,
+    prefetch: { ...fullPrefetch(), coverage: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: coverage }] } },
     fhirServer: 'https://ehr.example/fhir',
     fhirAuthorization: { access_token: 'ehr-access-token-never-stored', token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds' },
   });
@@ -69,6 +80,9 @@ describe.each(ENGINES)('call record and admin API on $name', (engine) => {
     expect(read.headers['cache-control']).toBe('no-store');
     expect(read.body.calls).toHaveLength(1);
     const [call] = read.body.calls;
+    // The CRD module's Coverage Information action carries the assertion id the record must keep.
+    const assertionIds = assertionIdsOf(answer.body.systemActions);
+    expect(assertionIds).toHaveLength(1);
     expect(call).toMatchObject({
       hookInstance,
       serviceId: 'intrathecal-pump-order-sign',
@@ -76,18 +90,21 @@ describe.each(ENGINES)('call record and admin API on $name', (engine) => {
       httpStatus: 200,
       response: answer.body,
       evaluations: [expect.objectContaining({ order: 'ServiceRequest/pump-1' })],
-      coverageAssertionIds: [],
+      coverageAssertionIds: assertionIds,
       cards: [{ uuid: answer.body.cards[0].uuid, evaluationIndex: 0 }],
       durationMs: expect.any(Number),
     });
     expect(call.request.fhirAuthorization).toEqual({ token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds' });
     expect(JSON.stringify(read.body)).not.toContain('ehr-access-token-never-stored');
-    expect(call.recordRead.references).toEqual(expect.arrayContaining(['Patient/hooks-test-patient', 'Coverage/pre-cov-1']));
+    expect(call.recordRead.references).toEqual(expect.arrayContaining(['Patient/hooks-test-patient', 'Coverage/cov-sandbox']));
 
     const byCard = await request(app).get('/admin/calls').query({ cardUuid: answer.body.cards[0].uuid }).set(ADMIN).expect(200);
     expect(byCard.body.calls.map((c: { id: string }) => c.id)).toEqual([call.id]);
 
-    // Coverage assertion ids are found in whatever the answer carries (system actions come from the CRD module).
+    const byCrdAssertion = await request(app).get('/admin/calls').query({ coverageAssertionId: assertionIds[0] }).set(ADMIN).expect(200);
+    expect(byCrdAssertion.body.calls.map((c: { id: string }) => c.id)).toEqual([call.id]);
+
+    // Coverage assertion ids are found wherever the answer carries them.
     const withAssertion = buildCallRecord(callInput({ assertionId: 'crd-assertion-42' }));
     await insertCallRecord(t.db, withAssertion);
     const byAssertion = await request(app).get('/admin/calls').query({ coverageAssertionId: 'crd-assertion-42' }).set(ADMIN).expect(200);
@@ -99,6 +116,7 @@ describe.each(ENGINES)('call record and admin API on $name', (engine) => {
     expect(rows).toEqual([
       { path: '/admin/calls', status: 200, results: 1, query: { hookInstance } },
       { path: '/admin/calls', status: 200, results: 1, query: { cardUuid: answer.body.cards[0].uuid } },
+      { path: '/admin/calls', status: 200, results: 1, query: { coverageAssertionId: assertionIds[0] } },
       { path: '/admin/calls', status: 200, results: 1, query: { coverageAssertionId: 'crd-assertion-42' } },
     ]);
   });
