@@ -202,6 +202,7 @@ describe.each(ENGINES)('call record and admin API on $name', (engine) => {
 });
 
 describe('embedded database without a server', () => {
+  // Opening an embedded database folder for the first time (initdb in WASM) takes seconds, more on a busy machine.
   it('keeps call records and feedback across a restart', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'itp-data-'));
     const config = loadStorageConfig({ DATA_DIR: dataDir });
@@ -229,7 +230,7 @@ describe('embedded database without a server', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 
   it('fails startup clearly when the database cannot be reached', async () => {
     await expect(openStorage(loadStorageConfig({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', DATABASE_TIMEOUT_MS: '1000' }), silentLogger)).rejects.toThrow(
