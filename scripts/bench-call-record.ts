@@ -6,7 +6,9 @@
  *   postgres      call record in PostgreSQL, when BENCH_DATABASE_URL or TEST_DATABASE_URL is set
  * plus, for information, PostgreSQL with the shared rate limit on (one more round trip per call).
  * Modes take turns in rounds so that machine noise falls on all of them alike. Prints median,
- * p95 and the median's difference to the baseline, for a small and a large record.
+ * p95, the median's difference to the baseline, and this process's CPU time per call (client,
+ * service and, for PGlite, the database: the figure least disturbed by a busy machine), for a
+ * small and a large record.
  *
  *   npm run bench:call-record [-- calls-per-mode [extra-resources,...]]
  *
@@ -76,6 +78,8 @@ interface Mode {
   storage?: Storage;
   close(): Promise<void>;
   samples: number[];
+  /** Process CPU time (user + system) spent in this mode's calls and record writes, µs. */
+  cpuMicros: number;
 }
 
 async function mode(name: string, engine: PolicyEngine, storage: Storage | undefined, rateLimited: boolean): Promise<Mode> {
@@ -92,6 +96,7 @@ async function mode(name: string, engine: PolicyEngine, storage: Storage | undef
     storage,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cds-services/intrathecal-pump-order-sign`,
     samples: [],
+    cpuMicros: 0,
     async close() {
       server.close();
       await app.closeResources();
@@ -134,12 +139,16 @@ async function main(): Promise<void> {
     const payload = requestBody(extra);
     for (const m of modes) {
       m.samples = [];
+      m.cpuMicros = 0;
       for (let i = 0; i < WARMUP; i++) await call(m.url, payload);
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const m of modes) {
+        const cpu = process.cpuUsage();
         for (let i = 0; i < Math.ceil(CALLS / ROUNDS); i++) m.samples.push(await call(m.url, payload));
         await m.storage?.recorder.flush();
+        const used = process.cpuUsage(cpu);
+        m.cpuMicros += used.user + used.system;
       }
     }
     const baseline = percentile([...modes[0].samples].sort((a, b) => a - b), 50);
@@ -148,7 +157,10 @@ async function main(): Promise<void> {
       const sorted = [...m.samples].sort((a, b) => a - b);
       const median = percentile(sorted, 50);
       const delta = m === modes[0] ? '' : `  (median ${median - baseline >= 0 ? '+' : ''}${(median - baseline).toFixed(2)} ms vs baseline)`;
-      console.log(`  ${m.name.padEnd(30)} median ${median.toFixed(2)} ms, p95 ${percentile(sorted, 95).toFixed(2)} ms, n=${sorted.length}${delta}`);
+      const cpuPerCall = m.cpuMicros / 1000 / sorted.length;
+      console.log(
+        `  ${m.name.padEnd(30)} median ${median.toFixed(2)} ms, p95 ${percentile(sorted, 95).toFixed(2)} ms, CPU ${cpuPerCall.toFixed(2)} ms/call, n=${sorted.length}${delta}`,
+      );
     }
   }
   for (const s of stores) console.log(`  ${s.db.engine}: ${JSON.stringify(s.recorder.stats())}`);
