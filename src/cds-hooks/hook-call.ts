@@ -22,7 +22,7 @@ import { draftOrderResources, ordersToEvaluate } from './orders';
 import { gatherPatientRecord } from './prefetch';
 import { fetchReferencedMedications } from './referenced-medications';
 import type { LoadedService } from './service-definitions';
-import type { Card, HookRequest, HookResponse } from './types';
+import type { Card, HookRequest, HookResponse, PatientRecord } from './types';
 
 export interface HookCallDeps {
   engine: PolicyEngine;
@@ -43,6 +43,8 @@ export interface HookCallResult {
   stats: { orders: number; fetchedKeys: string[]; truncatedKeys: string[]; skippedResources: number; failedEvaluations: number };
   /** The evaluations behind the cards (for the log line's criterion counts). */
   evaluations: PolicyEvaluation[];
+  /** The resources the engine read (for the call record, which keeps their references). */
+  record: PatientRecord;
   /** The coverage-assertion-id of every Coverage Information action in the answer (kept with the call's record). */
   assertionIds: string[];
   /** What intake left out of the draft orders and the record (for the log line's counts by type and reason). */
@@ -96,6 +98,7 @@ export async function runHookCall(
       response: { cards: [], ...(withActions && { systemActions: [] }) },
       stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: draftsOnly.leftOut.length, failedEvaluations: 0 },
       evaluations: [],
+      record: [],
       assertionIds: [],
       leftOut: draftsOnly.leftOut,
     };
@@ -211,6 +214,7 @@ export async function runHookCall(
       failedEvaluations,
     },
     evaluations: results.flatMap((r) => (r.evaluation ? [r.evaluation] : [])),
+    record: read.ok ? read.record : [],
     assertionIds: assertionIdsOf(systemActions),
     leftOut: prepared.leftOut,
   };
