@@ -7,9 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
+import { loadValueSets } from '../engine/value-sets';
 import { envBool, envInt } from '../env-values';
 import { PROJECT_ROOT } from '../project-root';
 import { criteriaTable, type CriteriaTable } from './criteria-from-elm';
+import { dataRequirements, type DataRequirement } from './data-requirements';
 import { formatParameter, parameterDefaults, PARAMETER_FORMATS, type ParameterFormat, type ParameterValue } from './elm-parameters';
 import type { ElmLibrary } from './elm-walk';
 import { packSchema, type PackManifest, type PackSetting } from './pack-schema';
@@ -31,6 +33,8 @@ export interface PolicyPack {
   criteria: CriteriaTable;
   /** The pathway the CQL gives when no indication was found. */
   undeterminedPathway?: string;
+  /** What the CQL retrieves, by resource type, with the codes it filters on: the prefetch is derived from it. */
+  dataRequirements: DataRequirement[];
   /** Path of the policy page on this service. */
   pagePath: string;
   valueSetDir: string;
@@ -124,6 +128,15 @@ export function loadPack(dir: string, locations: Omit<PackLocations, 'roots'> = 
     fail('pathways: a pathway refers to externalCriteria, which the pack does not describe');
   }
 
+  const valueSetDir = path.join(dir, 'valuesets');
+  const requirements = (() => {
+    try {
+      return dataRequirements(elm, elmDir, loadValueSets(valueSetDir));
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+  })();
+
   return {
     id: manifest.id,
     dir,
@@ -135,8 +148,9 @@ export function loadPack(dir: string, locations: Omit<PackLocations, 'roots'> = 
     phases,
     criteria,
     undeterminedPathway: undetermined[0],
+    dataRequirements: requirements,
     pagePath: `/policy/${encodeURIComponent(manifest.id)}`,
-    valueSetDir: path.join(dir, 'valuesets'),
+    valueSetDir,
     hooksDir: path.join(dir, 'hooks'),
   };
 }
