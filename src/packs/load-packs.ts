@@ -42,7 +42,7 @@ export interface PolicyPack {
 }
 
 export interface PackLocations {
-  /** Folders whose sub-folders are packs; default <root>/policies. */
+  /** Folders whose sub-folders are packs; default POLICY_PACK_DIRS, else <root>/policies. */
   roots?: string[];
   /** Where `npm run build:cql` wrote the ELM; default <root>/build/elm. */
   elmDir?: string;
@@ -67,9 +67,16 @@ export function packDirs(roots: string[] = [DEFAULT_PACK_ROOT]): string[] {
   });
 }
 
+/** POLICY_PACK_DIRS: folders of packs, separated by the platform's path delimiter (":"); default policies/. */
+export function packRoots(env: NodeJS.ProcessEnv = process.env): string[] {
+  const listed = (env.POLICY_PACK_DIRS ?? '').split(path.delimiter).filter((d) => d.trim() !== '');
+  return listed.length > 0 ? listed.map((d) => path.resolve(PROJECT_ROOT, d)) : [DEFAULT_PACK_ROOT];
+}
+
 export function loadPacks(locations: PackLocations = {}): PolicyPack[] {
-  const dirs = packDirs(locations.roots);
-  if (dirs.length === 0) throw new Error(`no policy pack (a folder with pack.json) in ${(locations.roots ?? [DEFAULT_PACK_ROOT]).join(', ')}`);
+  const roots = locations.roots ?? packRoots(locations.env);
+  const dirs = packDirs(roots);
+  if (dirs.length === 0) throw new Error(`no policy pack (a folder with pack.json) in ${roots.join(', ')}`);
   const packs = dirs.map((dir) => loadPack(dir, locations));
   const ids = packs.map((p) => p.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
