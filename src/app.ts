@@ -88,6 +88,7 @@ export function createApp(options: AppOptions): CdsApp {
     cdsRoutes({
       engine: options.engine,
       fetcher,
+      crd: config.crd,
       deadlineMs: Math.max(0, config.hookDeadlineMs - FETCH_MARGIN_MS),
       callDeadlineMs: config.hookDeadlineMs,
       now: options.now ?? (() => new Date()),

@@ -3,6 +3,7 @@
  * are in src/security/config.ts). README.md's configuration table lists every variable; keep them in step.
  */
 import { envBool as bool, envInt as int } from './env-values';
+import { loadPayerConfig, type PayerConfig } from './crd/payers';
 
 export interface Config {
   /** Port of the CDS service. */
@@ -22,11 +23,18 @@ export interface Config {
   /** Deadline of a whole hook call, in ms. */
   hookDeadlineMs: number;
   logLevel: string;
+  /** Da Vinci CRD: the payer served (CRD_PAYERS) and whether a call without its Coverage is refused (CRD_REQUIRE_COVERAGE). */
+  crd: { payer: PayerConfig; requireCoverage: boolean };
   /** Bearer token a Prometheus scraper must send to GET /metrics; open when unset. */
   metricsToken?: string;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** What differs between `npm run serve` (production) and `npm start` (sandbox) when a variable is unset. */
+export interface ConfigDefaults {
+  requireCoverage: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: ConfigDefaults = { requireCoverage: true }): Config {
   return {
     port: int(env, 'PORT', 3000),
     sandboxFhirPort: int(env, 'SANDBOX_FHIR_PORT', 8080),
@@ -37,6 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fhirMaxResponseBytes: int(env, 'FHIR_MAX_RESPONSE_BYTES', 10 * 1024 * 1024),
     hookDeadlineMs: int(env, 'HOOK_DEADLINE_MS', 4500),
     logLevel: env.LOG_LEVEL ?? 'info',
+    crd: { payer: loadPayerConfig(env), requireCoverage: bool(env, 'CRD_REQUIRE_COVERAGE', defaults.requireCoverage) },
     metricsToken: env.METRICS_TOKEN || undefined,
   };
 }

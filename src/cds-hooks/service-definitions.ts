@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { discoveryExtension } from '../crd/configuration';
 import type { PolicyPack } from '../packs/load-packs';
 import { derivePrefetch, type PrefetchOverrides } from './derived-prefetch';
 import { compileTemplate, type CompiledTemplate } from './prefetch-template';
@@ -63,12 +64,20 @@ export function loadServiceCatalog(packs: readonly PolicyPack[]): ServiceCatalog
   const services = new Map<string, LoadedService>();
   for (const pack of packs) {
     for (const file of serviceFiles(pack)) {
-      const { id, hook, title, description, usageRequirements, prefetch: overrides, prefetchExclude } = parseDefinition(
+      const { id, hook, title, description, usageRequirements, extension, prefetch: overrides, prefetchExclude } = parseDefinition(
         JSON.parse(fs.readFileSync(file, 'utf8')),
         file,
       );
       const prefetch = derivePrefetch(pack.dataRequirements, { prefetch: overrides, prefetchExclude }, file);
-      const definition: ServiceDefinition = { id, hook, title, description, prefetch, ...(usageRequirements !== undefined && { usageRequirements }) };
+      const definition: ServiceDefinition = {
+        id,
+        hook,
+        title,
+        description,
+        prefetch,
+        ...(usageRequirements !== undefined && { usageRequirements }),
+        extension: { ...extension, ...discoveryExtension(hook) },
+      };
       if (services.has(definition.id)) throw new Error(`${file}: duplicate service id "${definition.id}"`);
       const templates = new Map(Object.entries(definition.prefetch).map(([key, source]) => [key, compileTemplate(source)]));
       services.set(definition.id, { definition, pack, templates });

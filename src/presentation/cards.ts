@@ -9,6 +9,7 @@ import type { CriterionResult, PolicyEvaluation } from '../engine/types';
 import type { CriterionStatus } from '../engine/types';
 import type { PolicyPack } from '../packs/load-packs';
 import { suggestionsFor } from './suggestions';
+import { CLINICAL_REMINDER_TOPIC, GUIDELINE_TOPIC } from '../crd/card-types';
 import type { Card, HookName, Indicator } from '../cds-hooks/types';
 
 export const SUMMARY_MAX = 139;
@@ -20,15 +21,17 @@ export const STATUS_LABELS: Record<CriterionStatus, string> = {
   'not-applicable': 'not applicable',
 };
 
-/** Da Vinci CRD asks every card for a `source.topic` from its card-type code system. */
-const CARD_TOPIC: Coding = { system: 'http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp', code: 'guideline', display: 'Guideline' };
-
 export interface CardContext {
   hook: HookName;
   /** The policy pack the evaluation comes from: every text of the card is its. */
   pack: PolicyPack;
   /** Absolute URL of the pack's policy page on this service. */
   policyPageUrl: string;
+  /** The insurer's name (CRD resp-4): every card's `source.label`. */
+  insurer: string;
+  /** context.userId (`Practitioner/id` or `PractitionerRole/id`): the requester of suggested orders. */
+  userId: string;
+  encounterId?: string;
   patientId: string;
   /** The hook call's date (UTC, YYYY-MM-DD), used as authoredOn of suggested orders. */
   callDate: string;
@@ -134,7 +137,7 @@ function indicatorOf(e: PolicyEvaluation, pack: PolicyPack, hook: HookName): Ind
  * The evaluator failed on this order (its result carried `error`): saying nothing would read as
  * "the policy does not apply", so the card says the check could not be done.
  */
-export function buildEvaluationFailedCard(orderReference: string, ctx: Pick<CardContext, 'pack' | 'policyPageUrl' | 'newId'>): Card {
+export function buildEvaluationFailedCard(orderReference: string, ctx: Pick<CardContext, 'pack' | 'policyPageUrl' | 'newId' | 'insurer'>): Card {
   const newId = ctx.newId ?? randomUUID;
   const { pack } = ctx;
   return {
@@ -144,25 +147,56 @@ export function buildEvaluationFailedCard(orderReference: string, ctx: Pick<Card
       `The service could not evaluate order ${escapeMarkdown(orderReference)} against policy ${pack.id} ${pack.manifest.title}. ` +
       'No result is shown; the policy page lists what the check would look for.',
     indicator: 'info',
-    source: { label: pack.manifest.label, url: ctx.policyPageUrl, topic: CARD_TOPIC },
+    source: { label: ctx.insurer, url: ctx.policyPageUrl, topic: GUIDELINE_TOPIC },
     links: [{ label: `What this service checks for policy ${pack.id}`, url: ctx.policyPageUrl, type: 'absolute' }],
+    ...associatedResource(orderReference),
   };
 }
 
-export function buildCard(evaluation: PolicyEvaluation, ctx: CardContext): Card {
+/** A local `Type/id` reference to a context order; an order without id cannot be named this way. */
+const LOCAL_REFERENCE = /^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
+
+/** CRD dev-25: the card names the order it is about (`davinci-crd.associated-resource`). */
+function associatedResource(order: string): { extension?: Record<string, unknown> } {
+  return LOCAL_REFERENCE.test(order) ? { extension: { 'davinci-crd.associated-resource': [{ reference: order }] } } : {};
+}
+
+export interface CardOptions {
+  /** Whether the card may offer suggested orders (the client's `clinical-reminder` configuration). */
+  suggestions: boolean;
+}
+
+/**
+ * The policy checklist for one order, as exactly one CRD response type (CRD 2.2 cards page):
+ * - when a gap has a suggested order: "Identify Additional Orders" (topic `clinical-reminder`), which
+ *   has no links, so the policy page is named in the detail and in the coverage information's
+ *   `policy-link` detail;
+ * - otherwise "External Reference" (topic `guideline`), whose one link is our policy page.
+ */
+export function buildCard(evaluation: PolicyEvaluation, ctx: CardContext, options: CardOptions = { suggestions: true }): Card {
   const newId = ctx.newId ?? randomUUID;
   const { pack } = ctx;
   const indicator = indicatorOf(evaluation, pack, ctx.hook);
-  const suggestions = suggestionsFor(evaluation.criteria, pack.manifest.suggestions, { patientId: ctx.patientId, callDate: ctx.callDate, newId });
+  const suggestions = options.suggestions
+    ? suggestionsFor(evaluation.criteria, pack.manifest.suggestions, {
+        patientId: ctx.patientId,
+        userId: ctx.userId,
+        encounterId: ctx.encounterId,
+        callDate: ctx.callDate,
+        newId,
+      })
+    : [];
+  const pageLabel = `What this service checks for policy ${pack.id}`;
+  const detail = detailOf(evaluation, pack, ctx.partialKeys);
   return {
     uuid: newId(),
     summary: summaryOf(evaluation, pack),
-    detail: detailOf(evaluation, pack, ctx.partialKeys),
+    detail: suggestions.length > 0 ? `${detail}\n\n[${pageLabel}](${ctx.policyPageUrl})` : detail,
     indicator,
-    source: { label: pack.manifest.label, url: ctx.policyPageUrl, topic: CARD_TOPIC },
+    source: { label: ctx.insurer, url: ctx.policyPageUrl, topic: suggestions.length > 0 ? CLINICAL_REMINDER_TOPIC : GUIDELINE_TOPIC },
     ...(suggestions.length > 0 && { suggestions, selectionBehavior: 'any' as const }),
     ...(indicator === 'warning' && { overrideReasons: pack.manifest.overrideReasons.map((r): Coding => ({ ...r })) }),
-    links: [{ label: `What this service checks for policy ${pack.id}`, url: ctx.policyPageUrl, type: 'absolute' }],
-    extension: { 'policy-evaluation': evaluation },
+    ...(suggestions.length === 0 && { links: [{ label: pageLabel, url: ctx.policyPageUrl, type: 'absolute' as const }] }),
+    extension: { 'policy-evaluation': evaluation, ...associatedResource(evaluation.order).extension },
   };
 }

@@ -11,11 +11,15 @@ import type { Suggestion } from '../cds-hooks/types';
 
 export interface SuggestionContext {
   patientId: string;
+  /** context.userId: the requester (the CRD order profiles require one). */
+  userId: string;
+  encounterId?: string;
   /** authoredOn of the suggested order (YYYY-MM-DD). */
   callDate: string;
   newId?: () => string;
 }
 
+/** A draft order valid against the CRD ServiceRequest profile (status, intent, code, subject, authoredOn, requester). */
 function draftOrder(code: CodeableConcept, ctx: SuggestionContext): ServiceRequest {
   return {
     resourceType: 'ServiceRequest',
@@ -23,7 +27,9 @@ function draftOrder(code: CodeableConcept, ctx: SuggestionContext): ServiceReque
     intent: 'order',
     code: structuredClone(code),
     subject: { reference: `Patient/${ctx.patientId}` },
+    ...(ctx.encounterId && { encounter: { reference: `Encounter/${ctx.encounterId}` } }),
     authoredOn: ctx.callDate,
+    requester: { reference: ctx.userId },
   };
 }
 

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const { sandboxFhirPort } = loadConfig();
   const fhir = await startFhirServer({ port: sandboxFhirPort, host: '127.0.0.1' });
   const seeded = await seedFhirServer(fhir.baseUrl, listBundleFiles(path.join(ROOT, 'fixtures', 'patients')));
-  const cds = await startCdsService({ trustClientsByDefault: false, host: '127.0.0.1', onClosed: () => fhir.close() });
+  const cds = await startCdsService({ trustClientsByDefault: false, requireCoverageByDefault: false, host: '127.0.0.1', onClosed: () => fhir.close() });
   const fhirUrl = `http://localhost:${sandboxFhirPort}/fhir`;
   const example = path.relative(process.cwd(), path.join(ROOT, 'fixtures', 'requests', 'cnmp-trial-met.json')) || 'fixtures/requests/cnmp-trial-met.json';
   console.log(

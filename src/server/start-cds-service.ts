@@ -23,8 +23,14 @@ export interface StartedCdsService {
   packs: readonly PolicyPack[];
 }
 
-export async function startCdsService(options: { trustClientsByDefault: boolean; host?: string; onClosed?: () => Promise<void> }): Promise<StartedCdsService> {
-  const config = loadConfig();
+export async function startCdsService(options: {
+  trustClientsByDefault: boolean;
+  /** CRD_REQUIRE_COVERAGE when unset: true in production, false in the sandbox. */
+  requireCoverageByDefault?: boolean;
+  host?: string;
+  onClosed?: () => Promise<void>;
+}): Promise<StartedCdsService> {
+  const config = loadConfig(process.env, { requireCoverage: options.requireCoverageByDefault ?? true });
   const logger = createLogger({ level: config.logLevel });
   const security = loadSecurityConfig(process.env, { trustClients: options.trustClientsByDefault, sandboxFhirPort: config.sandboxFhirPort });
   logger.info({ trust: security.trustClients }, describeTrustMode(security));
