@@ -85,7 +85,7 @@ describe('a second pack served with no TypeScript change', () => {
     });
     expect(card.indicator).toBe('info');
     expect(card.summary).toBe('Weight-management enrolment (TOY weight-programme): all 1 criteria of policy TOY0001 met or not applicable');
-    expect(card.source.label).toBe('Toy Weight-Management Programme (TOY0001)');
+    expect(card.detail).toContain('checked against policy TOY0001 Toy Weight-Management Programme.');
     expect(card.links[0].url).toMatch(/\/policy\/TOY0001$/);
     expect(card.detail).toContain('**Body weight recorded in the last 6 months** (`weight-recorded`) — met');
   });

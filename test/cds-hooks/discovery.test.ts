@@ -18,7 +18,7 @@ describe('GET /cds-services', () => {
       ['intrathecal-pump-order-sign', 'order-sign'],
     ]);
     for (const service of services) {
-      expect(Object.keys(service).sort()).toEqual(['description', 'hook', 'id', 'prefetch', 'title', 'usageRequirements']);
+      expect(Object.keys(service).sort()).toEqual(['description', 'extension', 'hook', 'id', 'prefetch', 'title', 'usageRequirements']);
       expect(service.title).toEqual(expect.any(String));
       expect(service.description).toMatch(/2022T0626C/);
       expect(service.prefetch.patient).toBe('Patient/{{context.patientId}}');
