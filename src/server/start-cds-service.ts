@@ -34,6 +34,9 @@ export async function startCdsService(options: {
   const logger = createLogger({ level: config.logLevel });
   const security = loadSecurityConfig(process.env, { trustClients: options.trustClientsByDefault, sandboxFhirPort: config.sandboxFhirPort });
   logger.info({ trust: security.trustClients }, describeTrustMode(security));
+  if (!process.env.CRD_PAYERS && config.crd.requireCoverage) {
+    logger.warn({ insurer: config.crd.payer.insurer }, 'CRD_PAYERS is unset: answering for the sandbox payer only; set it to the payer this deployment serves');
+  }
 
   const started = performance.now();
   const packs = loadPacks();
