@@ -33,7 +33,7 @@ describe('GET /cds-services', () => {
       }
       expect(service.prefetch.coverage).toBe('Coverage?patient={{context.patientId}}&status=active&_count=10');
       // The orders being placed arrive in the context; the record's own orders are not read.
-      expect(Object.values(service.prefetch).filter((t) => /^(ServiceRequest|DeviceRequest)\b/.test(t as string))).toEqual([]);
+      expect(Object.values(service.prefetch).filter((t) => /^(ServiceRequest|DeviceRequest|Medication)\b[/?]/.test(t as string))).toEqual([]);
       for (const template of Object.values(service.prefetch) as string[]) {
         if (template.includes('?')) expect(template).toMatch(/&_count=\d+/);
       }
