@@ -133,6 +133,9 @@ export function loadPack(dir: string, locations: Omit<PackLocations, 'roots'> = 
   for (const [i, s] of manifest.suggestions.entries()) {
     for (const id of s.criteria) if (!used.has(id)) fail(`suggestions[${i}]: "${id}" is not a criterion of the CQL`);
   }
+  for (const [i, r] of manifest.overrideReasons.entries()) {
+    for (const id of r.criteria ?? []) if (!used.has(id)) fail(`overrideReasons[${i}]: "${id}" is not a criterion of the CQL`);
+  }
   if (manifest.externalCriteria === undefined && pathways.some((p) => manifest.pathways[p].externalCriteria)) {
     fail('pathways: a pathway refers to externalCriteria, which the pack does not describe');
   }
