@@ -85,9 +85,9 @@ describe('a second pack served with no TypeScript change', () => {
     });
     expect(card.indicator).toBe('info');
     expect(card.summary).toBe('Weight-management enrolment (TOY weight-programme): all 1 criteria of policy TOY0001 met or not applicable');
-    expect(card.detail).toContain('checked against policy TOY0001 Toy Weight-Management Programme.');
     expect(card.links[0].url).toMatch(/\/policy\/TOY0001$/);
-    expect(card.detail).toContain('**Body weight recorded in the last 6 months** (`weight-recorded`) — met');
+    expect(card.detail).toContain('Indication: **weight management**.');
+    expect(card.detail).toMatch(/Met:\*\* Body weight recorded/);
   });
 
   it('offers its own suggestion and override reasons for a gap', async () => {
@@ -97,6 +97,7 @@ describe('a second pack served with no TypeScript change', () => {
       { id: 'weight-recorded', status: 'not-documented', note: 'no body weight in the look-back window' },
     ]);
     expect(card.indicator).toBe('warning');
+    expect(card.detail).toContain('record a body weight.');
     expect(card.suggestions.map((s: { label: string }) => s.label)).toEqual(['Order a weight check']);
     expect(card.overrideReasons.map((c: { code: string }) => c.code)).toEqual(['weighed-today']);
   });
