@@ -54,13 +54,16 @@ export async function startCdsService(options: {
     storage.db.engine === 'pglite' ? `embedded database in ${storageConfig.dataDir}` : 'PostgreSQL database',
   );
 
-  const app = createApp({ engine, config, logger, security, packs, storage, adminToken });
+  // /ready answers 503 from the moment shutdown starts (docs/security.md), so balancers stop routing here.
+  let shuttingDown = (): boolean => false;
+  const readiness = () => ({ engine: true, serviceDefinitions: true, accepting: !shuttingDown() });
+  const app = createApp({ engine, config, logger, security, packs, storage, adminToken, readiness });
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, host, () => resolve(listening));
     listening.once('error', reject);
   });
-  installGracefulShutdown(server, {
+  const shutdownControl = installGracefulShutdown(server, {
     logger,
     onClosed: async () => {
       await app.closeResources();
@@ -68,6 +71,7 @@ export async function startCdsService(options: {
       await options.onClosed?.();
     },
   });
+  shuttingDown = shutdownControl.isShuttingDown;
   const baseUrl = config.publicBaseUrl ?? `http://localhost:${config.port}`;
   logger.info({ port: config.port }, 'CDS service listening');
   return { config, logger, server, baseUrl, packs };
