@@ -18,6 +18,8 @@ import { createLogger, type Logger } from './logging/logger';
 import { createRequestLogging } from './logging/request-log';
 import { createHealthRouter, type ReadinessReport } from './ops/health';
 import { createRateLimit } from './ops/rate-limit';
+import { AdmissionGate, createAdmission, markArrival } from './ops/admission';
+import { createEvaluationCache } from './cds-hooks/evaluation-cache';
 import { createClientAuth, getClientIssuer } from './security/client-auth';
 import { loadSecurityConfig, type SecurityConfig } from './security/config';
 import { checkFhirServer, type FhirServerCheck } from './security/fhir-server-allowlist';
@@ -66,11 +68,16 @@ export function createApp(options: AppOptions): CdsApp {
 
   const app = express() as CdsApp;
   app.disable('x-powered-by');
+  app.use(markArrival());
   app.use(createRequestLogging(logger));
   app.use(createHealthRouter(options.readiness ?? (() => ({ engine: true, serviceDefinitions: true }))));
   app.use(cors);
+  const admission = new AdmissionGate({ ...config.admission, budgetMs: config.hookDeadlineMs });
   app.use(
     '/cds-services',
+    // Cheap refusals first: per address (before any signature is checked), then the capacity gate.
+    createRateLimit({ perMinute: config.http.addressRateLimitPerMinute, burst: config.http.addressRateLimitBurst, keyOf: (req) => `ip:${req.ip ?? 'unknown'}` }),
+    createAdmission(admission, (req) => req.method === 'POST' && /^\/[^/]+\/?$/.test(req.path)),
     createClientAuth({ security, publicBaseUrl: config.publicBaseUrl, logger }),
     createRateLimit({ perMinute: security.rateLimitPerMinute, burst: security.rateLimitBurst }),
   );
@@ -82,6 +89,7 @@ export function createApp(options: AppOptions): CdsApp {
       requireTrialAgent: config.requireTrialAgent,
       deadlineMs: Math.max(0, config.hookDeadlineMs - FETCH_MARGIN_MS),
       callDeadlineMs: config.hookDeadlineMs,
+      evaluationCache: createEvaluationCache(config.evaluationCache),
       now: options.now ?? (() => new Date()),
       catalog: loadServiceCatalog(options.servicesDir),
       feedbackStore: options.feedbackStore ?? createMemoryFeedbackStore(),

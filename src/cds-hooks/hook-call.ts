@@ -10,6 +10,7 @@ import { draftOrderResources, ordersToEvaluate } from './orders';
 import { gatherPatientRecord } from './prefetch';
 import type { LoadedService } from './service-definitions';
 import type { Card, HookRequest, HookResponse } from './types';
+import type { EvaluationCache } from './evaluation-cache';
 
 export interface HookCallDeps {
   engine: PolicyEngine;
@@ -18,7 +19,12 @@ export interface HookCallDeps {
   /** Deadline for fetching missing prefetch, in ms (0: none beyond the per-request timeout). */
   deadlineMs: number;
   now: () => Date;
+  /** Reuses evaluations of identical inputs (order-select then order-sign); default: none. */
+  evaluationCache?: EvaluationCache;
 }
+
+/** Lets pending I/O run (new requests get their fast refusals) between long stretches of evaluation. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface HookCallResult {
   response: HookResponse;
@@ -39,6 +45,8 @@ export async function runHookCall(
   policyPageUrl: string,
   /** Aborts fetching from outside (e.g. a whole-call deadline kept by the caller). */
   signal?: AbortSignal,
+  /** Deadline for fetching missing prefetch, in ms from now; default deps.deadlineMs. */
+  fetchDeadlineMs: number = deps.deadlineMs,
 ): Promise<HookCallResult> {
   const drafts = draftOrderResources(request);
   const candidates = ordersToEvaluate(request, drafts);
@@ -55,16 +63,22 @@ export async function runHookCall(
     };
   }
 
-  const signals = [...(signal ? [signal] : []), ...(deps.deadlineMs > 0 ? [AbortSignal.timeout(deps.deadlineMs)] : [])];
+  const signals = [...(signal ? [signal] : []), ...(fetchDeadlineMs > 0 ? [AbortSignal.timeout(fetchDeadlineMs)] : [])];
   const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
   const { record, fetchedKeys, truncatedKeys } = await gatherPatientRecord(service, request, deps.fetcher, deadline);
 
   const callDate = deps.now().toISOString().slice(0, 10);
-  const results = await Promise.all(
-    orders.map((order) =>
-      deps.engine.evaluateOrder(record, order, { draftOrders: drafts, callDate, requireTrialAgent: deps.requireTrialAgent }),
-    ),
-  );
+  const results = [];
+  for (const order of orders) {
+    await yieldToEventLoop();
+    signal?.throwIfAborted();
+    const options = { draftOrders: drafts, callDate, requireTrialAgent: deps.requireTrialAgent };
+    results.push(
+      await (deps.evaluationCache
+        ? deps.evaluationCache.evaluate(deps.engine, record, order, options)
+        : deps.engine.evaluateOrder(record, order, options)),
+    );
+  }
 
   const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys };
   const cards = results.flatMap((result, i): Card[] => {

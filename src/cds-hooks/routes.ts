@@ -5,6 +5,7 @@
 import { Router, type Request, type Response } from 'express';
 import { annotateHookCall } from '../logging/request-log';
 import { respondDeadlineExceeded, withDeadline } from '../ops/deadline';
+import { elapsedSinceArrival } from '../ops/admission';
 import { invalid, unknownService } from './errors';
 import { validateFeedback, type FeedbackStore } from './feedback';
 import { runHookCall, type HookCallDeps } from './hook-call';
@@ -45,10 +46,20 @@ export function cdsRoutes(deps: RouteDeps): Router {
       if (!allowed.ok) throw invalid(`fhirServer: ${allowed.message}`);
     }
     const policyPageUrl = `${baseUrlOf(req, deps.publicBaseUrl)}${POLICY.pagePath}`;
-    const outcome = await withDeadline((signal) => runHookCall(deps, service, request, policyPageUrl, signal), deps.callDeadlineMs);
+    // The budget started when the request arrived: time spent queued and reading the body is spent.
+    const spentMs = elapsedSinceArrival(res);
+    const remainingMs = Math.max(0, deps.callDeadlineMs - spentMs);
+    const fetchMarginMs = deps.callDeadlineMs - deps.deadlineMs;
+    const outcome =
+      remainingMs === 0
+        ? ({ kind: 'deadline-exceeded', deadlineMs: deps.callDeadlineMs } as const)
+        : await withDeadline(
+            (signal) => runHookCall(deps, service, request, policyPageUrl, signal, deps.deadlineMs > 0 ? Math.max(1, remainingMs - fetchMarginMs) : 0),
+            remainingMs,
+          );
     if (outcome.kind === 'deadline-exceeded') {
       annotateHookCall(res, { service: service.definition.id, hookInstance: request.hookInstance, cards: 0, outcome: 'deadline' });
-      return respondDeadlineExceeded(res, outcome.deadlineMs);
+      return respondDeadlineExceeded(res, deps.callDeadlineMs);
     }
     const { response, stats, evaluations } = outcome.value;
     res.json(response);

@@ -11,6 +11,7 @@ import { loadPolicyEngine } from '../engine/engine';
 import { createLogger, type Logger } from '../logging/logger';
 import { installGracefulShutdown } from '../ops/shutdown';
 import { describeTrustMode, loadSecurityConfig } from '../security/config';
+import { createCdsHttpServer } from './http-server';
 
 export interface StartedCdsService {
   config: Config;
@@ -33,7 +34,8 @@ export async function startCdsService(options: { trustClientsByDefault: boolean;
   const app = createApp({ engine, config, logger, security });
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.port, host, () => resolve(listening));
+    const listening = createCdsHttpServer(app, config.http);
+    listening.listen(config.port, host, () => resolve(listening));
     listening.once('error', reject);
   });
   installGracefulShutdown(server, {
