@@ -48,7 +48,7 @@ export function cdsRoutes(deps: RouteDeps): Router {
     const policyPageUrl = `${baseUrlOf(req, deps.publicBaseUrl)}${POLICY.pagePath}`;
     // The budget started when the request arrived: time spent queued and reading the body is spent.
     const spentMs = elapsedSinceArrival(res);
-    const remainingMs = Math.max(0, deps.callDeadlineMs - spentMs);
+    const remainingMs = Math.max(0, Math.floor(deps.callDeadlineMs - spentMs));
     const fetchMarginMs = deps.callDeadlineMs - deps.deadlineMs;
     const outcome =
       remainingMs === 0

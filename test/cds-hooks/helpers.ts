@@ -65,8 +65,9 @@ export function defaultEvaluation(order: PumpOrder): PolicyEvaluation | null {
 /** For stand-in engines whose evaluation is what a test is about: every order is governed. */
 export const everyOrderGoverned = async (): Promise<Phase> => 'implant';
 
+/** Defaults, with evaluation reuse off: these tests count what reaches the engine (the cache has its own tests). */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), ...overrides };
+  return { ...loadConfig({}), evaluationCache: { maxEntries: 0, ttlSeconds: 1 }, ...overrides };
 }
 
 /** Transport tests point at FHIR servers on random ports; the allowlist itself is tested in security.test.ts. */
