@@ -63,7 +63,7 @@ describe('rate limit', () => {
       },
       { trustClients: true, sandboxFhirPort: 8080 },
     );
-    const service = await listen((baseUrl) => createApp({ engine: new RecordingEngine(), config: testConfig({ publicBaseUrl: baseUrl }), logger: silentLogger, security }));
+    const service = await listen((baseUrl: string) => createApp({ engine: new RecordingEngine(), config: testConfig({ publicBaseUrl: baseUrl }), logger: silentLogger, security }));
     try {
       const call = async (iss: string) => {
         const jwt = await clientToken({ iss, aud: `${service.baseUrl}${SIGN}` });
