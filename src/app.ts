@@ -12,14 +12,17 @@ import { errorHandler, notFound } from './cds-hooks/error-handler';
 import { createMemoryFeedbackStore, type FeedbackStore } from './cds-hooks/feedback';
 import { createFhirFetcher, type FhirFetcher } from './fhir-client/fhir-fetch';
 import { renderPolicyPage } from './presentation/policy-page';
-import { cdsRoutes } from './cds-hooks/routes';
+import { CDS_ROUTES, cdsRoutes } from './cds-hooks/routes';
 import { loadServiceCatalog } from './cds-hooks/service-definitions';
 import { createLogger, type Logger } from './logging/logger';
 import { createRequestLogging } from './logging/request-log';
+import { createMetrics, type ServiceMetrics } from './ops/metrics';
+import { createMetricsRouter } from './ops/metrics-endpoint';
 import { createHealthRouter, type ReadinessReport } from './ops/health';
 import { createRateLimit } from './ops/rate-limit';
 import { AdmissionGate, createAdmission, markArrival } from './ops/admission';
 import { createEvaluationCache } from './cds-hooks/evaluation-cache';
+import { loadPacks, type PolicyPack } from './packs/load-packs';
 import { createClientAuth, getClientIssuer } from './security/client-auth';
 import { loadSecurityConfig, type SecurityConfig } from './security/config';
 import { checkFhirServer, type FhirServerCheck } from './security/fhir-server-allowlist';
@@ -42,10 +45,12 @@ export interface AppOptions {
   feedbackStore?: FeedbackStore;
   /** Default: fhir-kit-client with config's timeout, page and size limits. */
   fhirFetcher?: FhirFetcher;
-  /** Folder of the service definitions; default <project root>/hooks. */
-  servicesDir?: string;
+  /** The policy packs served; default: the engine's packs, else every pack under policies/. */
+  packs?: readonly PolicyPack[];
   /** Clock for the call date; default the system clock. */
   now?: () => Date;
+  /** Default: a registry of its own with process metrics. */
+  metrics?: ServiceMetrics;
 }
 
 export interface CdsApp extends Express {
@@ -66,11 +71,15 @@ export function createApp(options: AppOptions): CdsApp {
       maxResponseBytes: config.fhirMaxResponseBytes,
     });
 
+  const packs = options.packs ?? options.engine.packs ?? loadPacks();
+  const metrics = options.metrics ?? createMetrics({ overrideReasons: packs.flatMap((pack) => pack.manifest.overrideReasons) });
+
   const app = express() as CdsApp;
   app.disable('x-powered-by');
   app.use(markArrival());
-  app.use(createRequestLogging(logger));
+  app.use(createRequestLogging(logger, { knownRoutes: CDS_ROUTES, onFinished: metrics.requestFinished }));
   app.use(createHealthRouter(options.readiness ?? (() => ({ engine: true, serviceDefinitions: true }))));
+  app.use(createMetricsRouter(metrics.registry, { bearerToken: config.metricsToken }));
   app.use(cors);
   const admission = new AdmissionGate({ ...config.admission, budgetMs: config.hookDeadlineMs });
   app.use(
@@ -86,16 +95,17 @@ export function createApp(options: AppOptions): CdsApp {
     cdsRoutes({
       engine: options.engine,
       fetcher,
-      requireTrialAgent: config.requireTrialAgent,
+      crd: config.crd,
       deadlineMs: Math.max(0, config.hookDeadlineMs - FETCH_MARGIN_MS),
       callDeadlineMs: config.hookDeadlineMs,
       evaluationCache: createEvaluationCache(config.evaluationCache),
       now: options.now ?? (() => new Date()),
-      catalog: loadServiceCatalog(options.servicesDir),
+      catalog: loadServiceCatalog(packs),
       feedbackStore: options.feedbackStore ?? createMemoryFeedbackStore(),
-      policyPageHtml: renderPolicyPage(),
+      policyPages: new Map(packs.map((pack) => [pack.pagePath, renderPolicyPage(pack)])),
       publicBaseUrl: config.publicBaseUrl,
       logger,
+      metrics,
       authorizeFhirServer: (res, fhirServer) => fhirServerPolicy(getClientIssuer(res), fhirServer),
     }),
   );

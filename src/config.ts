@@ -3,6 +3,7 @@
  * are in src/security/config.ts). README.md's configuration table lists every variable; keep them in step.
  */
 import { envBool as bool, envInt as int } from './env-values';
+import { loadPayerConfig, type PayerConfig } from './crd/payers';
 
 export interface Config {
   /** Port of the CDS service. */
@@ -21,8 +22,6 @@ export interface Config {
   fhirMaxResponseBytes: number;
   /** Deadline of a whole hook call, in ms. */
   hookDeadlineMs: number;
-  /** criteria.md section 1: whether a trial order needs an intrathecal agent in the draft orders. */
-  requireTrialAgent: boolean;
   logLevel: string;
   /** Socket and HTTP limits against slow or greedy clients (src/server/http-server.ts). */
   http: HttpLimits;
@@ -30,6 +29,10 @@ export interface Config {
   admission: AdmissionLimits;
   /** Evaluation cache (src/cds-hooks/evaluation-cache.ts); 0 entries turns it off. */
   evaluationCache: { maxEntries: number; ttlSeconds: number };
+  /** Da Vinci CRD: the payer served (CRD_PAYERS) and whether a call without its Coverage is refused (CRD_REQUIRE_COVERAGE). */
+  crd: { payer: PayerConfig; requireCoverage: boolean };
+  /** Bearer token a Prometheus scraper must send to GET /metrics; open when unset. */
+  metricsToken?: string;
 }
 
 export interface HttpLimits {
@@ -55,7 +58,12 @@ export interface AdmissionLimits {
   maxQueueMs: number;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** What differs between `npm run serve` (production) and `npm start` (sandbox) when a variable is unset. */
+export interface ConfigDefaults {
+  requireCoverage: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: ConfigDefaults = { requireCoverage: true }): Config {
   return {
     port: int(env, 'PORT', 3000),
     sandboxFhirPort: int(env, 'SANDBOX_FHIR_PORT', 8080),
@@ -65,7 +73,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fhirMaxPages: int(env, 'FHIR_MAX_PAGES', 10),
     fhirMaxResponseBytes: int(env, 'FHIR_MAX_RESPONSE_BYTES', 10 * 1024 * 1024),
     hookDeadlineMs: int(env, 'HOOK_DEADLINE_MS', 4500),
-    requireTrialAgent: bool(env, 'REQUIRE_TRIAL_AGENT', true),
     logLevel: env.LOG_LEVEL ?? 'info',
     http: {
       headersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000),
@@ -84,5 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxEntries: int(env, 'EVAL_CACHE_MAX_ENTRIES', 1_000),
       ttlSeconds: Math.max(1, int(env, 'EVAL_CACHE_TTL_SECONDS', 300)),
     },
+    crd: { payer: loadPayerConfig(env), requireCoverage: bool(env, 'CRD_REQUIRE_COVERAGE', defaults.requireCoverage) },
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
 }

@@ -3,6 +3,9 @@
  * other and with criteria.md's list of criteria, or the integration test that holds the CQL to the table
  * would test the fixtures instead of the service. No server needed.
  */
+import type { Coverage } from 'fhir/r4';
+import { isServedPayer } from '../src/crd/coverage';
+import { SANDBOX_PAYER } from '../src/crd/payers';
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import type { Bundle, FhirResource } from 'fhir/r4';
@@ -130,6 +133,8 @@ describe('fixture patient bundles', () => {
     expect(resources.filter((r) => 'identifier' in r)).toEqual([]);
     const coverage = resources.filter((r) => r.resourceType === 'Coverage');
     expect(coverage).toEqual([expect.objectContaining({ status: 'active', beneficiary: { reference: ref(patient) } })]);
+    // The sandbox's configured payer (CRD_PAYERS unset) answers for it: criteria.md section 5.
+    expect(isServedPayer(coverage[0] as unknown as Coverage, SANDBOX_PAYER)).toBe(true);
   });
 
   it.each(patientBundles.map((p) => [p.file, p] as const))('%s refers only to its own patient', (file, { resources }) => {

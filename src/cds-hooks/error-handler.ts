@@ -1,10 +1,10 @@
 /**
- * Turns every error into `{ "error": code, "message": text }` with the right status. Body-parser
+ * Turns every error into an OperationOutcome (errors.ts) with the right status. Body-parser
  * errors are mapped by their `type`; anything unexpected is a 500 whose message says nothing
  * about the cause (that goes to the log, with the request id, never the body).
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { HttpError } from './errors';
+import { HttpError, sendOperationOutcome } from './errors';
 import type { Logger } from './logger';
 
 const BODY_PARSER_ERRORS: Record<string, HttpError> = {
@@ -18,7 +18,7 @@ const BODY_PARSER_ERRORS: Record<string, HttpError> = {
 };
 
 export const notFound: RequestHandler = (req, res) => {
-  res.status(404).json({ error: 'not-found', message: `no route for ${req.method} ${req.path.slice(0, 200)}` });
+  sendOperationOutcome(res, 404, 'not-found', `no route for ${req.method} ${req.path.slice(0, 200)}`);
 };
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -27,7 +27,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const known = err instanceof HttpError ? err : typeof type === 'string' ? BODY_PARSER_ERRORS[type] : undefined;
     if (known) {
       if (known.status >= 500) logger.error({ requestId: res.locals.requestId, status: known.status, code: known.code }, 'request failed');
-      if (!res.headersSent) res.status(known.status).json({ error: known.code, message: known.message });
+      if (!res.headersSent) sendOperationOutcome(res, known.status, known.code, known.message);
       return;
     }
     // The name and the stack frames only: the message (the stack's first line) may quote request data.
@@ -39,6 +39,6 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    res.status(500).json({ error: 'internal-error', message: 'the service failed to handle this request' });
+    sendOperationOutcome(res, 500, 'internal-error', 'the service failed to handle this request');
   };
 }

@@ -24,7 +24,7 @@ const record = (): Resource[] => [
   { resourceType: 'Patient', id: 'p1' },
   { resourceType: 'Condition', id: 'c1' } as Resource,
 ];
-const options = (): EvaluateOptions => ({ draftOrders: [order()], callDate: '2026-12-07', requireTrialAgent: true });
+const options = (): EvaluateOptions => ({ draftOrders: [order()], callDate: '2026-12-07', policy: '2022T0626C' });
 
 it('answers the same inputs a second time (order-select, then order-sign) without evaluating again', async () => {
   const engine = new CountingEngine();
@@ -41,7 +41,7 @@ it.each<[string, (r: Resource[], o: PumpOrder, opt: EvaluateOptions) => void]>([
   ['a resource of the record changed', (r) => void ((r[1] as { id: string }).id = 'c2')],
   ['the order changed', (_r, o) => void ((o as { status: string }).status = 'active')],
   ['another call date', (_r, _o, opt) => void (opt.callDate = '2026-12-08')],
-  ['a setting changed', (_r, _o, opt) => void (opt.requireTrialAgent = false)],
+  ['another policy pack', (_r, _o, opt) => void (opt.policy = 'toy-pack')],
   ['another draft order beside it', (_r, _o, opt) => void opt.draftOrders?.push({ resourceType: 'MedicationRequest', id: 'm1' } as Resource)],
   ['an evaluation date given', (_r, _o, opt) => void (opt.orderDate = '2026-01-01')],
 ])('evaluates again when the inputs differ: %s', async (_name, change) => {

@@ -1,11 +1,23 @@
 /**
- * One hook call from validated request to cards: pick the orders, gather the patient's record
- * (prefetch, then the EHR's FHIR server), evaluate each order with the policy engine, render
- * a card for each order the policy governs.
+ * One hook call from validated request to answer: pick the orders, gather the patient's record
+ * (prefetch, then the EHR's FHIR server), find the patient's Coverage with this payer, evaluate each
+ * order with the policy engine, and answer with cards (checklist, suggested orders) and, as a Da Vinci
+ * CRD server, a Coverage Information system action per order (src/crd/).
  */
-import type { PolicyEngine, PolicyEvaluation, PumpOrder } from '../engine/types';
+import { randomUUID } from 'node:crypto';
+import type { FhirResource } from 'fhir/r4';
+import type { OrderEvaluationResult, PolicyEngine, PolicyEvaluation, PumpOrder } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
 import type { FhirFetcher } from '../fhir-client/fhir-fetch';
+import type { HookMetrics } from '../ops/metrics';
+import { CLINICAL_REMINDER_TOPIC } from '../crd/card-types';
+import { settingsFor } from '../crd/configuration';
+import { buildCoverageInformation, type OrderOutcome } from '../crd/coverage-information';
+import { selectCoverage } from '../crd/coverage';
+import { COVERAGE_PREFETCH_KEY, patientCoverages } from '../crd/coverage-source';
+import type { PayerConfig } from '../crd/payers';
+import { assertionIdsOf, coverageInformationAction, type SystemAction } from '../crd/system-actions';
+import { HttpError, crdRuleViolation, invalid } from './errors';
 import { draftOrderResources, ordersToEvaluate } from './orders';
 import { gatherPatientRecord } from './prefetch';
 import type { LoadedService } from './service-definitions';
@@ -15,12 +27,16 @@ import type { EvaluationCache } from './evaluation-cache';
 export interface HookCallDeps {
   engine: PolicyEngine;
   fetcher: FhirFetcher;
-  requireTrialAgent: boolean;
   /** Deadline for fetching missing prefetch, in ms (0: none beyond the per-request timeout). */
   deadlineMs: number;
   now: () => Date;
   /** Reuses evaluations of identical inputs (order-select then order-sign); default: none. */
   evaluationCache?: EvaluationCache;
+  /** The payer this deployment answers for, and whether a call without its Coverage is refused (CRD hook-13). */
+  crd: { payer: PayerConfig; requireCoverage: boolean };
+  /** Ids of cards, suggestions and coverage assertions; default random UUIDs. */
+  newId?: () => string;
+  metrics?: HookMetrics;
 }
 
 /** Lets pending I/O run (new requests get their fast refusals) between long stretches of evaluation. */
@@ -32,11 +48,18 @@ export interface HookCallResult {
   stats: { orders: number; fetchedKeys: string[]; truncatedKeys: string[]; skippedResources: number; failedEvaluations: number };
   /** The evaluations behind the cards (for the log line's criterion counts). */
   evaluations: PolicyEvaluation[];
+  /** The coverage-assertion-id of every Coverage Information action in the answer (kept with the call's record). */
+  assertionIds: string[];
 }
 
 function orderReference(order: PumpOrder, index: number): string {
   return order.id ? `${order.resourceType}/${order.id}` : `${order.resourceType} (draft order ${index + 1})`;
 }
+
+/** The record, or why it could not be read: a 412 of the record fetch becomes CRD resp-43's "technical" once a Coverage is known. */
+type RecordRead =
+  | { ok: true; record: FhirResource[]; fetchedKeys: string[]; truncatedKeys: string[] }
+  | { ok: false; error: HttpError };
 
 export async function runHookCall(
   deps: HookCallDeps,
@@ -48,49 +71,132 @@ export async function runHookCall(
   /** Deadline for fetching missing prefetch, in ms from now; default deps.deadlineMs. */
   fetchDeadlineMs: number = deps.deadlineMs,
 ): Promise<HookCallResult> {
+  const policy = service.pack.id;
+  const settings = settingsFor(request.hook, request.extension);
+  const newId = deps.newId ?? randomUUID;
+  // order-sign answers always carry systemActions (the Inferno CRD test kit requires it); order-select when asked.
+  const withActions = request.hook === 'order-sign' || settings.coverageInfo;
   const drafts = draftOrderResources(request);
   const candidates = ordersToEvaluate(request, drafts);
   // Which orders the policy governs follows from the orders alone: the record is fetched only when one is.
   const phases = await Promise.all(
-    candidates.map((order) => deps.engine.orderPhase(order, { draftOrders: drafts, requireTrialAgent: deps.requireTrialAgent })),
+    candidates.map((order) => deps.engine.orderPhase(order, { draftOrders: drafts, policy })),
   );
   const orders = candidates.filter((_, i) => phases[i] !== null);
   if (orders.length === 0) {
     return {
-      response: { cards: [] },
+      response: { cards: [], ...(withActions && { systemActions: [] }) },
       stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: 0, failedEvaluations: 0 },
       evaluations: [],
+      assertionIds: [],
     };
+  }
+  if (settings.coverageInfo) {
+    // CRD found-36: context resources have ids; the system action updates the order by its id.
+    const unnamed = orders.findIndex((o) => typeof o.id !== 'string' || o.id === '');
+    if (unnamed >= 0) {
+      throw crdRuleViolation(`context.draftOrders: ${orders[unnamed].resourceType} without id (CRD requires an id on every draft order)`);
+    }
   }
 
   const signals = [...(signal ? [signal] : []), ...(fetchDeadlineMs > 0 ? [AbortSignal.timeout(fetchDeadlineMs)] : [])];
   const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
-  const { record, fetchedKeys, truncatedKeys } = await gatherPatientRecord(service, request, deps.fetcher, deadline);
+  const read: RecordRead = await gatherPatientRecord(service, request, deps.fetcher, deadline, deps.metrics).then(
+    (gathered) => ({ ok: true as const, ...gathered }),
+    (error: unknown) => {
+      if (error instanceof HttpError && error.status === 412) return { ok: false as const, error };
+      throw error;
+    },
+  );
 
   const callDate = deps.now().toISOString().slice(0, 10);
-  const results = [];
-  for (const order of orders) {
-    await yieldToEventLoop();
-    signal?.throwIfAborted();
-    const options = { draftOrders: drafts, callDate, requireTrialAgent: deps.requireTrialAgent };
-    results.push(
-      await (deps.evaluationCache
-        ? deps.evaluationCache.evaluate(deps.engine, record, order, options)
-        : deps.engine.evaluateOrder(record, order, options)),
-    );
+  const coverages = await patientCoverages(request, {
+    record: read.ok ? read.record : null,
+    recordHasCoverageKey: service.templates.has(COVERAGE_PREFETCH_KEY),
+    fetcher: deps.fetcher,
+    signal: deadline,
+  });
+  const coverage = selectCoverage(coverages, deps.crd.payer, request.context.patientId, callDate);
+  if (coverage.kind !== 'found') {
+    // Without a Coverage there is no assertion to make: an unreadable record is then the CDS Hooks 412.
+    if (!read.ok) throw read.error;
+    if (deps.crd.requireCoverage) throw invalid(coverage.message);
   }
 
-  const cardContext = { hook: request.hook, policyPageUrl, patientId: request.context.patientId, callDate, partialKeys: truncatedKeys };
-  const cards = results.flatMap((result, i): Card[] => {
-    if (result.evaluation) return [buildCard(result.evaluation, cardContext)];
-    if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];
-    return [];
-  });
+  const results: OrderEvaluationResult[] = [];
+  for (const order of orders) {
+    if (!read.ok) break;
+    // One order at a time, letting waiting requests in between (their refusals need not wait for us).
+    await yieldToEventLoop();
+    signal?.throwIfAborted();
+    const started = performance.now();
+    const options = { draftOrders: drafts, callDate, policy };
+    const result = await (deps.evaluationCache
+      ? deps.evaluationCache.evaluate(deps.engine, read.record, order, options)
+      : deps.engine.evaluateOrder(read.record, order, options));
+    deps.metrics?.evaluation((performance.now() - started) / 1000, result.error ? 'error' : 'ok');
+    if (result.evaluation) deps.metrics?.criteria(result.evaluation.criteria);
+    results.push(result);
+  }
+  if (!read.ok) results.push(...orders.map(() => ({ evaluation: null, skipped: [], error: 'record unreadable' })));
+
+  const cardContext = {
+    hook: request.hook,
+    pack: service.pack,
+    insurer: deps.crd.payer.insurer,
+    userId: request.context.userId,
+    encounterId: request.context.encounterId,
+    policyPageUrl,
+    patientId: request.context.patientId,
+    callDate,
+    partialKeys: read.ok ? read.truncatedKeys : [],
+    newId,
+  };
+  const cardOptions = { suggestions: settings.cardTypes[CLINICAL_REMINDER_TOPIC.code as string] };
+  const cards = results
+    .flatMap((result, i): Card[] => {
+      if (result.evaluation) return [buildCard(result.evaluation, cardContext, cardOptions)];
+      if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];
+      return [];
+    })
+    // CRD dev-5: a client can switch each card type off; then max-cards, in order.
+    .filter((card) => settings.cardTypes[card.source.topic?.code as string] !== false)
+    .slice(0, settings.maxCards);
+
+  const systemActions: SystemAction[] = [];
+  if (settings.coverageInfo && coverage.kind === 'found') {
+    results.forEach((result, i) => {
+      const outcome: OrderOutcome | null = result.evaluation
+        ? { evaluation: result.evaluation }
+        : result.error
+          ? { failure: read.ok ? 'the evaluation failed' : "the patient's record could not be read from the EHR" }
+          : null;
+      if (!outcome) return;
+      const extension = buildCoverageInformation(outcome, {
+        hook: request.hook,
+        pack: service.pack,
+        payer: deps.crd.payer,
+        coverageReference: coverage.reference,
+        callDate,
+        policyPageUrl,
+        newAssertionId: newId,
+      });
+      systemActions.push(coverageInformationAction(orders[i], extension));
+    });
+  }
+
   const skippedResources = results.reduce((n, r) => n + r.skipped.length, 0);
   const failedEvaluations = results.filter((r) => r.error !== undefined).length;
   return {
-    response: { cards },
-    stats: { orders: orders.length, fetchedKeys, truncatedKeys, skippedResources, failedEvaluations },
+    response: { cards, ...(withActions && { systemActions }) },
+    stats: {
+      orders: orders.length,
+      fetchedKeys: read.ok ? read.fetchedKeys : [],
+      truncatedKeys: read.ok ? read.truncatedKeys : [],
+      skippedResources,
+      failedEvaluations,
+    },
     evaluations: results.flatMap((r) => (r.evaluation ? [r.evaluation] : [])),
+    assertionIds: assertionIdsOf(systemActions),
   };
 }

@@ -9,6 +9,7 @@
 import type { FhirResource, Resource } from 'fhir/r4';
 import { prefetchUnavailable } from './errors';
 import { FhirFetchError, type FhirFetcher } from '../fhir-client/fhir-fetch';
+import type { HookMetrics } from '../ops/metrics';
 import type { LoadedService } from './service-definitions';
 import type { HookRequest, PatientRecord } from './types';
 
@@ -55,14 +56,23 @@ export async function gatherPatientRecord(
   request: HookRequest,
   fetcher: FhirFetcher,
   deadline?: AbortSignal,
+  metrics?: HookMetrics,
 ): Promise<GatheredRecord> {
   const resources: FhirResource[] = [];
   const missing: { key: string; query: string | undefined }[] = [];
   for (const [key, template] of service.templates) {
     const provided = request.prefetch[key];
-    if (provided === null) continue;
-    if (isUsable(provided)) resources.push(...resourcesOf(provided));
-    else missing.push({ key, query: template.render(request.context) });
+    if (provided === null) {
+      metrics?.prefetch(key, 'empty');
+      continue;
+    }
+    if (isUsable(provided)) {
+      metrics?.prefetch(key, 'hit');
+      resources.push(...resourcesOf(provided));
+    } else {
+      metrics?.prefetch(key, 'miss');
+      missing.push({ key, query: template.render(request.context) });
+    }
   }
   if (missing.length === 0) return { record: dedupe(resources), fetchedKeys: [], truncatedKeys: [] };
 
@@ -82,11 +92,14 @@ export async function gatherPatientRecord(
   try {
     const results = await Promise.all(
       missing.map(async ({ key, query }) => {
+        const started = performance.now();
         try {
           const result = await fetcher.fetch({ fhirServer, accessToken, query: query as string, signal });
+          metrics?.fhirFetch(key, 'ok', (performance.now() - started) / 1000);
           if (result.truncated) truncatedKeys.push(key);
           return result.resources;
         } catch (error) {
+          metrics?.fhirFetch(key, error instanceof FhirFetchError ? error.reason : 'error', (performance.now() - started) / 1000);
           if (error instanceof FhirFetchError) {
             throw prefetchUnavailable(`could not fetch prefetch ${key} from fhirServer: ${error.message}`);
           }

@@ -3,21 +3,21 @@
  * does the work, and write the answer; errors go to the app's error handler.
  */
 import { Router, type Request, type Response } from 'express';
-import { annotateHookCall } from '../logging/request-log';
+import { annotateHookCall, annotateHookService, type KnownRoute } from '../logging/request-log';
 import { respondDeadlineExceeded, withDeadline } from '../ops/deadline';
 import { elapsedSinceArrival } from '../ops/admission';
 import { invalid, unknownService } from './errors';
 import { validateFeedback, type FeedbackStore } from './feedback';
 import { runHookCall, type HookCallDeps } from './hook-call';
 import type { Logger } from './logger';
-import { POLICY } from '../presentation/policy-text';
 import type { ServiceCatalog } from './service-definitions';
 import { validateHookRequest } from './validate-request';
 
 export interface RouteDeps extends HookCallDeps {
   catalog: ServiceCatalog;
   feedbackStore: FeedbackStore;
-  policyPageHtml: string;
+  /** Path of each pack's policy page -> its HTML, rendered at startup. */
+  policyPages: ReadonlyMap<string, string>;
   publicBaseUrl?: string;
   logger: Logger;
   /** Deadline of the whole call; past it the answer is 503 with Retry-After. */
@@ -26,6 +26,17 @@ export interface RouteDeps extends HookCallDeps {
   authorizeFhirServer: (res: Response, fhirServer: string) => { ok: true } | { ok: false; message: string };
 }
 
+const DISCOVERY = '/cds-services';
+const SERVICE = '/cds-services/:id';
+const FEEDBACK = '/cds-services/:id/feedback';
+
+/** The hook routes, for naming calls that client auth, the rate limit or the body parser refused first. */
+export const CDS_ROUTES: readonly KnownRoute[] = [
+  { method: 'GET', path: DISCOVERY },
+  { method: 'POST', path: SERVICE },
+  { method: 'POST', path: FEEDBACK },
+];
+
 function baseUrlOf(req: Request, configured?: string): string {
   return configured ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 }
@@ -33,19 +44,20 @@ function baseUrlOf(req: Request, configured?: string): string {
 export function cdsRoutes(deps: RouteDeps): Router {
   const router = Router();
 
-  router.get('/cds-services', (_req, res) => {
+  router.get(DISCOVERY, (_req, res) => {
     res.type('application/json').send(deps.catalog.discoveryJson);
   });
 
-  router.post('/cds-services/:id', async (req, res) => {
+  router.post(SERVICE, async (req, res) => {
     const service = deps.catalog.get(req.params.id as string);
     if (!service) throw unknownService(req.params.id as string);
+    annotateHookService(res, service.definition.id);
     const request = validateHookRequest(req.body, service.definition.hook);
     if (request.fhirServer !== undefined) {
       const allowed = deps.authorizeFhirServer(res, request.fhirServer);
       if (!allowed.ok) throw invalid(`fhirServer: ${allowed.message}`);
     }
-    const policyPageUrl = `${baseUrlOf(req, deps.publicBaseUrl)}${POLICY.pagePath}`;
+    const policyPageUrl = `${baseUrlOf(req, deps.publicBaseUrl)}${service.pack.pagePath}`;
     // The budget started when the request arrived: time spent queued and reading the body is spent.
     const spentMs = elapsedSinceArrival(res);
     const remainingMs = Math.max(0, Math.floor(deps.callDeadlineMs - spentMs));
@@ -78,22 +90,25 @@ export function cdsRoutes(deps: RouteDeps): Router {
     }
   });
 
-  router.post('/cds-services/:id/feedback', async (req, res) => {
+  router.post(FEEDBACK, async (req, res) => {
     const service = deps.catalog.get(req.params.id as string);
     if (!service) throw unknownService(req.params.id as string);
     const items = validateFeedback(req.body);
     const receivedAt = new Date().toISOString();
     await deps.feedbackStore.add(items.map((feedback) => ({ serviceId: service.definition.id, receivedAt, feedback })));
+    deps.metrics?.feedbackReceived(service.definition.id, items);
     res.status(200).json({});
     deps.logger.info({ requestId: res.locals.requestId, service: service.definition.id, feedback: items.length }, 'feedback');
   });
 
-  router.get(POLICY.pagePath, (_req, res) => {
-    res
-      .type('text/html; charset=utf-8')
-      .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .send(deps.policyPageHtml);
-  });
+  for (const [pagePath, html] of deps.policyPages) {
+    router.get(pagePath, (_req, res) => {
+      res
+        .type('text/html; charset=utf-8')
+        .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .send(html);
+    });
+  }
 
   return router;
 }

@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadPacks } from '../packs/load-packs';
 import { loadServiceCatalog } from './service-definitions';
+
+const [pack] = loadPacks();
+const packWithHooks = (dir: string) => [{ ...pack, hooksDir: dir }];
 
 function dirWith(files: Record<string, unknown>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hooks-defs-'));
@@ -15,7 +19,7 @@ const valid = { id: 'svc', hook: 'order-sign', title: 'T', description: 'D', pre
 
 describe('loadServiceCatalog', () => {
   it('loads the project hooks/*.json and serves them as the discovery response', () => {
-    const catalog = loadServiceCatalog();
+    const catalog = loadServiceCatalog(loadPacks());
     const ids = JSON.parse(catalog.discoveryJson).services.map((s: { id: string }) => s.id);
     expect(ids).toEqual(['intrathecal-pump-order-select', 'intrathecal-pump-order-sign']);
     expect(catalog.get('intrathecal-pump-order-sign')?.templates.get('patient')?.source).toBe('Patient/{{context.patientId}}');
@@ -28,11 +32,11 @@ describe('loadServiceCatalog', () => {
     ['a prefetch that is not a query', { ...valid, prefetch: { patient: 7 } }, /prefetch "patient" must be a query string/],
     ['an unknown prefetch token', { ...valid, prefetch: { patient: 'Patient/{{context.nope}}' } }, /unsupported token/],
   ])('stops startup on %s', (_name, definition, message) => {
-    expect(() => loadServiceCatalog(dirWith({ 'svc.json': definition }))).toThrow(message);
+    expect(() => loadServiceCatalog(packWithHooks(dirWith({ 'svc.json': definition })))).toThrow(message);
   });
 
   it('stops startup on invalid JSON and on duplicate ids', () => {
-    expect(() => loadServiceCatalog(dirWith({ 'a.json': '{' }))).toThrow();
-    expect(() => loadServiceCatalog(dirWith({ 'a.json': valid, 'b.json': valid }))).toThrow(/duplicate service id "svc"/);
+    expect(() => loadServiceCatalog(packWithHooks(dirWith({ 'a.json': '{' })))).toThrow();
+    expect(() => loadServiceCatalog(packWithHooks(dirWith({ 'a.json': valid, 'b.json': valid })))).toThrow(/duplicate service id "svc"/);
   });
 });

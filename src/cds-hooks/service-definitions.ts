@@ -1,15 +1,18 @@
 /**
- * The CDS services this server offers, read once at startup from hooks/*.json (data, not code:
+ * The CDS services this server offers, read once at startup from every pack's hooks/*.json (data, not code:
  * the discovery response is exactly those files). A malformed file stops startup.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../project-root';
+import { discoveryExtension } from '../crd/configuration';
+import type { PolicyPack } from '../packs/load-packs';
 import { compileTemplate, type CompiledTemplate } from './prefetch-template';
 import { HOOK_NAMES, type HookName, type ServiceDefinition } from './types';
 
 export interface LoadedService {
   definition: ServiceDefinition;
+  /** The policy pack whose hooks folder defines the service: its orders are evaluated against that pack. */
+  pack: PolicyPack;
   /** Prefetch key -> compiled template, in the file's order. */
   templates: Map<string, CompiledTemplate>;
 }
@@ -42,20 +45,23 @@ function parseDefinition(raw: unknown, file: string): ServiceDefinition {
   return d as unknown as ServiceDefinition;
 }
 
-export function loadServiceCatalog(dir: string = path.join(PROJECT_ROOT, 'policies', '2022T0626C', 'hooks')): ServiceCatalog {
-  const files = fs
-    .readdirSync(dir)
-    .filter((name) => name.endsWith('.json'))
-    .sort();
-  if (files.length === 0) throw new Error(`no service definitions (*.json) in ${dir}`);
+function serviceFiles(pack: PolicyPack): string[] {
+  const dir = pack.hooksDir;
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith('.json')).sort() : [];
+  if (files.length === 0) throw new Error(`policy pack ${pack.id}: no service definitions (*.json) in ${dir}`);
+  return files.map((name) => path.join(dir, name));
+}
 
+export function loadServiceCatalog(packs: readonly PolicyPack[]): ServiceCatalog {
   const services = new Map<string, LoadedService>();
-  for (const name of files) {
-    const file = path.join(dir, name);
-    const definition = parseDefinition(JSON.parse(fs.readFileSync(file, 'utf8')), file);
-    if (services.has(definition.id)) throw new Error(`${file}: duplicate service id "${definition.id}"`);
-    const templates = new Map(Object.entries(definition.prefetch).map(([key, source]) => [key, compileTemplate(source)]));
-    services.set(definition.id, { definition, templates });
+  for (const pack of packs) {
+    for (const file of serviceFiles(pack)) {
+      const definition = parseDefinition(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+      definition.extension = { ...definition.extension, ...discoveryExtension(definition.hook) };
+      if (services.has(definition.id)) throw new Error(`${file}: duplicate service id "${definition.id}"`);
+      const templates = new Map(Object.entries(definition.prefetch).map(([key, source]) => [key, compileTemplate(source)]));
+      services.set(definition.id, { definition, pack, templates });
+    }
   }
 
   const discoveryJson = JSON.stringify({ services: [...services.values()].map((s) => s.definition) });

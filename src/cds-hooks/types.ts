@@ -3,6 +3,7 @@
  * FHIR resources come from @types/fhir.
  */
 import type { Bundle, Coding, FhirResource, Resource, ServiceRequest } from 'fhir/r4';
+import type { SystemAction } from '../crd/system-actions';
 
 export type HookName = 'order-select' | 'order-sign';
 export const HOOK_NAMES: readonly HookName[] = ['order-select', 'order-sign'];
@@ -16,6 +17,8 @@ export interface ServiceDefinition {
   /** Prefetch key -> FHIR query template with {{context.*}} tokens. */
   prefetch: Record<string, string>;
   usageRequirements?: string;
+  /** Da Vinci CRD discovery: `davinci-crd.version`, `davinci-crd.configuration-options` (added from src/crd/configuration.ts). */
+  extension?: Record<string, unknown>;
 }
 
 export interface FhirAuthorization {
@@ -45,6 +48,8 @@ export interface HookRequest {
   context: HookContext;
   /** Only the keys the EHR sent; null means "the EHR has no data for this key". */
   prefetch: Record<string, Resource | null>;
+  /** The request's `extension` object (CRD: `davinci-crd.configuration`, `davinci-crd.requestedVersion`). */
+  extension?: Record<string, unknown>;
 }
 
 export interface CardSource {
@@ -89,6 +94,8 @@ export interface Card {
 
 export interface HookResponse {
   cards: Card[];
+  /** CRD Coverage Information actions (src/crd/system-actions.ts); always present on order-sign. */
+  systemActions?: SystemAction[];
 }
 
 /** The resources a hook call hands to the evaluator. */

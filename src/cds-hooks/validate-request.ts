@@ -133,9 +133,12 @@ export function validateHookRequest(body: unknown, expectedHook: HookName): Hook
   if (body.fhirServer !== undefined && body.fhirServer !== null) fhirServer = validateFhirServer(body.fhirServer);
   else if (fhirAuthorization) throw invalid('fhirServer is required when fhirAuthorization is present');
 
+  if (body.extension !== undefined && body.extension !== null && !isObject(body.extension)) throw invalid('extension must be an object');
+
   return {
     hook: expectedHook,
     hookInstance,
+    ...(isObject(body.extension) && { extension: body.extension }),
     ...(fhirServer && { fhirServer }),
     ...(fhirAuthorization && { fhirAuthorization }),
     context: validateContext(body.context, expectedHook),

@@ -8,6 +8,7 @@ import { Library, Repository } from 'cql-execution';
 export interface ElmLibraryJson {
   library: {
     identifier: { id: string; version?: string };
+    parameters?: { def?: Array<{ name: string }> };
     valueSets?: { def?: Array<{ name: string; id: string }> };
     statements?: { def?: Array<{ name: string }> };
   };

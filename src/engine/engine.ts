@@ -1,13 +1,14 @@
 /**
- * The one entry point of the policy layer: `loadPolicyEngine()` loads the ELM, the value sets and the FHIR model
- * once; `engine.evaluateOrder(record, order, options)` evaluates one draft order and returns the
- * `policy-evaluation` extension of criteria.md section 4. Every clinical decision is made by the CQL
- * (cql/ImplantedSpinalDrugDelivery.cql); this module only moves data in and out.
+ * The one entry point of the policy layer: `loadPolicyEngine()` loads every policy pack (policies/<id>/: ELM, value
+ * sets, settings) and the FHIR model once; `engine.evaluateOrder(record, order, { policy })` evaluates one draft
+ * order against one pack and returns the `policy-evaluation` extension of criteria.md section 4. Every clinical
+ * decision is made by the pack's CQL; this module only moves data in and out, and knows no policy by name.
  */
 import path from 'node:path';
 import { Date as CqlDate, DateTime, Executor } from 'cql-execution';
 import { FHIRWrapper } from 'cql-exec-fhir';
 import type { Resource } from 'fhir/r4';
+import { loadPacks, type PolicyPack } from '../packs/load-packs';
 import { PROJECT_ROOT } from '../project-root';
 import { loadElmLibrary } from './elm';
 import { usableResources } from './patient-data';
@@ -16,76 +17,115 @@ import { loadValueSets, type PolicyCodeService } from './value-sets';
 import { toPolicyEvaluation, type EvaluationTuple } from './evaluation-result';
 import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PumpOrder, SkippedResource } from './types';
 
-export const POLICY_LIBRARY = 'ImplantedSpinalDrugDelivery';
+/**
+ * The parameters through which the engine hands every pack's library the call: `Type/id` of the order, of every
+ * draft order, the call date and an optional order date. A pack's library must declare them.
+ */
+const ENGINE_PARAMETERS = ['Order Reference', 'Draft Order References', 'Call Date', 'Order Date Override'] as const;
 
 export interface EngineLocations {
+  /** Packs already loaded (the app and the engine share them); default: loaded from `roots`. */
+  packs?: PolicyPack[];
+  /** Folders whose sub-folders are packs; default <root>/policies. */
+  roots?: string[];
   elmDir?: string;
+  /** Replaces the value set folder of the one loaded pack (for tests of broken value sets). */
   valueSetDir?: string;
+}
+
+/** One pack ready to evaluate: its library, its value sets and the parameters the deployment sets. */
+interface LoadedPack {
+  pack: PolicyPack;
+  library: ConstructorParameters<typeof Executor>[0];
+  codeService: PolicyCodeService;
 }
 
 export async function loadPolicyEngine(locations: EngineLocations = {}): Promise<PolicyEngine> {
   const elmDir = locations.elmDir ?? path.join(PROJECT_ROOT, 'build', 'elm');
-  const valueSetDir = locations.valueSetDir ?? path.join(PROJECT_ROOT, 'policies', '2022T0626C', 'valuesets');
-  const { library, elm } = loadElmLibrary(elmDir, POLICY_LIBRARY);
-  const codeService = loadValueSets(valueSetDir);
-  assertValueSetsPresent(elm.library.valueSets?.def ?? [], codeService, valueSetDir);
+  const packs = locations.packs ?? loadPacks({ roots: locations.roots, elmDir });
+  if (locations.valueSetDir !== undefined && packs.length !== 1) throw new Error('valueSetDir replaces the value sets of one pack only');
+  const loaded = packs.map((pack): LoadedPack => {
+    const { library, elm } = loadElmLibrary(elmDir, pack.manifest.cql.library);
+    const declared = new Set((elm.library.parameters?.def ?? []).map((d) => d.name));
+    const undeclared = ENGINE_PARAMETERS.filter((name) => !declared.has(name));
+    if (undeclared.length > 0) throw new Error(`${pack.manifest.cql.library}.cql (pack ${pack.id}) must declare the parameters ${undeclared.join(', ')}`);
+    const valueSetDir = locations.valueSetDir ?? pack.valueSetDir;
+    const codeService = loadValueSets(valueSetDir);
+    assertValueSetsPresent(pack.manifest.cql.library, elm.library.valueSets?.def ?? [], codeService, valueSetDir);
+    return { pack, library, codeService };
+  });
   const wrapper = FHIRWrapper.FHIRv401() as FhirWrapper;
-  return new CqlPolicyEngine(library, codeService, wrapper);
+  return new CqlPolicyEngine(loaded, wrapper);
 }
 
-function assertValueSetsPresent(defs: Array<{ name: string; id: string }>, codes: PolicyCodeService, dir: string): void {
+function assertValueSetsPresent(library: string, defs: Array<{ name: string; id: string }>, codes: PolicyCodeService, dir: string): void {
   const missing = defs.filter((d) => !codes.findValueSet(d.id));
   if (missing.length > 0) {
-    throw new Error(`value sets referenced by ${POLICY_LIBRARY}.cql are missing from ${dir}: ${missing.map((d) => d.id).join(', ')}`);
+    throw new Error(`value sets referenced by ${library}.cql are missing from ${dir}: ${missing.map((d) => d.id).join(', ')}`);
   }
 }
 
 class CqlPolicyEngine implements PolicyEngine {
+  private readonly byId: Map<string, LoadedPack>;
+  readonly packs: readonly PolicyPack[];
+
   constructor(
-    private readonly library: ConstructorParameters<typeof Executor>[0],
-    private readonly codeService: PolicyCodeService,
+    loaded: LoadedPack[],
     private readonly wrapper: FhirWrapper,
-  ) {}
+  ) {
+    this.byId = new Map(loaded.map((l) => [l.pack.id, l]));
+    this.packs = loaded.map((l) => l.pack);
+  }
+
+  /** The pack named by the call; with a single pack loaded, naming it is optional. */
+  private packFor(policy: string | undefined): LoadedPack {
+    const loaded = policy === undefined ? (this.byId.size === 1 ? [...this.byId.values()][0] : undefined) : this.byId.get(policy);
+    if (!loaded) throw new Error(policy === undefined ? 'several policy packs are loaded: name the policy' : `no policy pack "${policy}" is loaded`);
+    return loaded;
+  }
 
   async evaluateOrder(patientData: PatientData, order: PumpOrder, options: EvaluateOptions = {}): Promise<OrderEvaluationResult> {
+    const loaded = this.packFor(options.policy);
     const drafts = draftOrdersWithIds(order, options.draftOrders);
     const record = usableResources(patientData);
     const skipped: SkippedResource[] = [...drafts.skipped, ...record.skipped];
     if (!drafts.orderRef) return { evaluation: null, skipped };
     try {
-      const tuple = await this.run<EvaluationTuple>('Evaluation', drafts, record.resources, options);
-      return { evaluation: tuple ? toPolicyEvaluation(tuple) : null, skipped };
+      const tuple = await this.run<EvaluationTuple>(loaded, loaded.pack.manifest.cql.evaluation, drafts, record.resources, options);
+      return { evaluation: tuple ? toPolicyEvaluation(tuple, loaded.pack.id) : null, skipped };
     } catch (error) {
       // The CQL met data it could not handle; report it rather than guess an evaluation.
       return { evaluation: null, skipped, error: `the policy could not be evaluated: ${(error as Error).message ?? String(error)}` };
     }
   }
 
-  async orderPhase(order: PumpOrder, options: Pick<EvaluateOptions, 'draftOrders' | 'requireTrialAgent'> = {}): Promise<Phase | null> {
+  async orderPhase(order: PumpOrder, options: Pick<EvaluateOptions, 'draftOrders' | 'policy' | 'parameters'> = {}): Promise<Phase | null> {
+    const loaded = this.packFor(options.policy);
     const drafts = draftOrdersWithIds(order, options.draftOrders);
     if (!drafts.orderRef) return null;
     try {
-      return (await this.run<Phase>('Phase', drafts, [], options)) ?? null;
+      return (await this.run<Phase>(loaded, loaded.pack.manifest.cql.phase, drafts, [], options)) ?? null;
     } catch {
       // Undecidable without the record: let the full evaluation run and report.
       return null;
     }
   }
 
-  /** Evaluates one expression of the policy library for the draft orders and the record. */
-  private async run<T>(expression: string, drafts: DraftOrders, record: Resource[], options: EvaluateOptions): Promise<T | null | undefined> {
+  /** Evaluates one expression of the pack's library for the draft orders and the record. */
+  private async run<T>(loaded: LoadedPack, expression: string, drafts: DraftOrders, record: Resource[], options: EvaluateOptions): Promise<T | null | undefined> {
     const draftRefs = new Set(drafts.resources.map((r) => `${r.resourceType}/${r.id}`));
     // A draft order is being placed: when the record holds the same resource, the draft version is the one to read.
     const resources = [...drafts.resources, ...record.filter((r) => !draftRefs.has(`${r.resourceType}/${r.id}`))];
     const parameters = {
+      ...loaded.pack.deploymentParameters,
+      ...options.parameters,
       'Order Reference': drafts.orderRef,
       'Draft Order References': [...draftRefs],
       'Call Date': CqlDate.parse(options.callDate ?? new Date().toISOString().slice(0, 10)),
       // cql-execution hands back its own definition object for a parameter with no default that is not passed.
       'Order Date Override': options.orderDate ? CqlDate.parse(options.orderDate) : null,
-      'Require Trial Agent': options.requireTrialAgent ?? true,
-    };
-    const executor = new Executor(this.library, this.codeService as never, parameters);
+    } satisfies Record<(typeof ENGINE_PARAMETERS)[number], unknown> & Record<string, unknown>;
+    const executor = new Executor(loaded.library, loaded.codeService as never, parameters);
     const source = new SinglePatientSource(new IndexedPatient(resources, this.wrapper));
     const results = await executor.exec_expression(expression, source as never, DateTime.fromJSDate(new Date(), 0));
     const patientResults = Object.values(results.patientResults)[0] as Record<string, T | null> | undefined;

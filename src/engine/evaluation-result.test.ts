@@ -1,4 +1,6 @@
-import { toPolicyEvaluation, type EvaluationTuple } from './evaluation-result';
+import { toPolicyEvaluation as toEvaluation, type EvaluationTuple } from './evaluation-result';
+
+const toPolicyEvaluation = (tuple: EvaluationTuple) => toEvaluation(tuple, '2022T0626C');
 
 const tuple = (overrides: Partial<EvaluationTuple> = {}): EvaluationTuple => ({
   order: 'ServiceRequest/sr1',

@@ -13,9 +13,9 @@ export interface EvaluationTuple {
   criteria: Array<{ id: string; status: CriterionStatus; evidence?: Array<string | null> | null; note?: string | null }>;
 }
 
-export function toPolicyEvaluation(tuple: EvaluationTuple): PolicyEvaluation {
+export function toPolicyEvaluation(tuple: EvaluationTuple, policy: string): PolicyEvaluation {
   const evaluation: PolicyEvaluation = {
-    policy: '2022T0626C',
+    policy,
     order: tuple.order,
     code: {
       system: tuple.code?.system ?? '',

@@ -4,10 +4,13 @@
  * reports beside it.
  */
 import type { Bundle, DeviceRequest, Resource, ServiceRequest } from 'fhir/r4';
+import type { PolicyPack } from '../packs/load-packs';
 
 export type CriterionStatus = 'met' | 'not-met' | 'not-documented' | 'not-applicable';
-export type Pathway = 'cancer-pain' | 'spasticity' | 'chronic-non-malignant-pain' | 'undetermined';
-export type Phase = 'trial' | 'implant';
+/** A pathway id of the pack's CQL (pack.json names them). */
+export type Pathway = string;
+/** A phase id of the pack's CQL (pack.json names them). */
+export type Phase = string;
 
 export interface CriterionResult {
   id: string;
@@ -19,7 +22,8 @@ export interface CriterionResult {
 
 /** Exactly the `policy-evaluation` extension value of criteria.md section 4. */
 export interface PolicyEvaluation {
-  policy: '2022T0626C';
+  /** The pack's id (the policy number). */
+  policy: string;
   /** `Type/id` of the evaluated draft order. */
   order: string;
   /** The coding that triggered the evaluation. */
@@ -58,17 +62,21 @@ export interface EvaluateOptions {
   callDate?: string;
   /** Evaluates as of this date (YYYY-MM-DD) instead of the order's authoredOn: for re-evaluation and tests. */
   orderDate?: string;
-  /** criteria.md section 1: a setting may turn the trial-agent requirement off. Default true. */
-  requireTrialAgent?: boolean;
+  /** The id of the pack to evaluate against; may be left out when one pack is loaded. */
+  policy?: string;
+  /** CQL parameter values for this call, over the pack's deployment settings (for tests and re-evaluation). */
+  parameters?: Record<string, unknown>;
 }
 
-/** The evaluator: ELM, value sets and the FHIR model are loaded once when it is created. */
+/** The evaluator: packs (ELM, value sets) and the FHIR model are loaded once when it is created. */
 export interface PolicyEngine {
+  /** The packs it evaluates (stand-ins for tests may leave this out). */
+  readonly packs?: readonly PolicyPack[];
   /** Never throws for bad patient data or a malformed order: it skips what it cannot use and says so. */
   evaluateOrder(patientData: PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult>;
   /**
    * The phase criteria.md section 1 gives the order, from the order and the draft orders alone (no record), or null
    * when the policy does not govern it: lets a caller skip fetching the record for orders that get no card.
    */
-  orderPhase(order: PumpOrder, options?: Pick<EvaluateOptions, 'draftOrders' | 'requireTrialAgent'>): Promise<Phase | null>;
+  orderPhase(order: PumpOrder, options?: Pick<EvaluateOptions, 'draftOrders' | 'policy' | 'parameters'>): Promise<Phase | null>;
 }

@@ -1,3 +1,4 @@
+import { outcome } from '../../test/support/operation-outcome';
 import express from 'express';
 import request from 'supertest';
 import { DeadlineExceededError, respondDeadlineExceeded, withDeadline } from './deadline';
@@ -65,10 +66,9 @@ describe('respondDeadlineExceeded', () => {
     const response = await request(app).post('/cds-services/pump-order-sign');
     expect(response.status).toBe(503);
     expect(response.headers['retry-after']).toBe('1');
-    expect(response.body).toEqual({
-      error: 'deadline-exceeded',
-      message: 'The service could not evaluate the order within 20 ms; no coverage guidance was produced. Retry, or continue without it.',
-    });
+    expect(response.body).toEqual(
+      outcome('deadline-exceeded', 'The service could not evaluate the order within 20 ms; no coverage guidance was produced. Retry, or continue without it.'),
+    );
   });
 
   it('leaves a response that was already sent alone', async () => {

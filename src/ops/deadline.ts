@@ -5,6 +5,7 @@
  * that answer is 503 with Retry-After.
  */
 import type { Response } from 'express';
+import { sendOperationOutcome } from '../cds-hooks/errors';
 
 export type DeadlineOutcome<T> = { kind: 'done'; value: T } | { kind: 'deadline-exceeded'; deadlineMs: number };
 
@@ -60,11 +61,11 @@ export function withDeadline<T>(
  */
 export function respondDeadlineExceeded(res: Response, deadlineMs: number, retryAfterSeconds = 1): void {
   if (res.headersSent) return;
-  res
-    .status(DEADLINE_EXCEEDED_STATUS)
-    .set('Retry-After', String(retryAfterSeconds))
-    .json({
-      error: 'deadline-exceeded',
-      message: `The service could not evaluate the order within ${deadlineMs} ms; no coverage guidance was produced. Retry, or continue without it.`,
-    });
+  res.set('Retry-After', String(retryAfterSeconds));
+  sendOperationOutcome(
+    res,
+    DEADLINE_EXCEEDED_STATUS,
+    'deadline-exceeded',
+    `The service could not evaluate the order within ${deadlineMs} ms; no coverage guidance was produced. Retry, or continue without it.`,
+  );
 }

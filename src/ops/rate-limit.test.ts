@@ -1,3 +1,4 @@
+import { outcome } from '../../test/support/operation-outcome';
 import express from 'express';
 import request from 'supertest';
 import { createRateLimit, TokenBucketLimiter } from './rate-limit';
@@ -86,7 +87,7 @@ describe('createRateLimit', () => {
     const refused = await request(server).post('/cds-services/x');
     expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toBe('2');
-    expect(refused.body).toEqual({ error: 'rate-limited', message: 'Too many calls from this client; retry after 2 s.' });
+    expect(refused.body).toEqual(outcome('rate-limited', 'Too many calls from this client; retry after 2 s.'));
   });
 
   it('counts per verified issuer when there is one', async () => {

@@ -5,6 +5,7 @@
  * createClientAuth), else the client IP. One instance per process: behind several replicas each
  * enforces its own share.
  */
+import { sendOperationOutcome } from '../cds-hooks/errors';
 import type { Request, RequestHandler, Response } from 'express';
 import { getClientIssuer } from '../security/client-auth';
 
@@ -88,10 +89,8 @@ export function createRateLimit(options: RateLimitOptions): RequestHandler {
   return (req, res, next) => {
     const result = limiter.take(keyOf(req, res));
     if (result.allowed) return next();
-    res
-      .status(429)
-      .set('Retry-After', String(result.retryAfterSeconds))
-      .json({ error: 'rate-limited', message: `Too many calls from this client; retry after ${result.retryAfterSeconds} s.` });
+    res.set('Retry-After', String(result.retryAfterSeconds));
+    sendOperationOutcome(res, 429, 'rate-limited', `Too many calls from this client; retry after ${result.retryAfterSeconds} s.`);
   };
 }
 

@@ -1,12 +1,15 @@
 import type { CriterionResult, PolicyEvaluation } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard, escapeMarkdown, SUMMARY_MAX, type CardContext } from './cards';
 import type { HookName } from '../cds-hooks/types';
+import { loadPacks } from '../packs/load-packs';
+
+const [pack] = loadPacks();
 
 const PAGE = 'https://cds.example.org/policy/2022T0626C';
 
 function context(hook: HookName): CardContext {
   let n = 0;
-  return { hook, policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
+  return { hook, pack, insurer: 'Testpayer Health Plan', userId: 'Practitioner/dr1', policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
 }
 
 function evaluation(criteria: CriterionResult[], overrides: Partial<PolicyEvaluation> = {}): PolicyEvaluation {
@@ -76,7 +79,7 @@ describe('detail', () => {
     const lines = buildCard(withGaps, context('order-sign')).detail!.split('\n').filter((l) => l.startsWith('- ['));
     expect(lines).toEqual([
       '- [x] **Age 18 or older** (`age-18`) — met: ok',
-      '- [ ] **Six months of conservative therapy** (`cnmp-conservative-6mo`) — not met: 4 months',
+      '- [ ] **6 months of conservative therapy** (`cnmp-conservative-6mo`) — not met: 4 months',
       '- [ ] **Psychological evaluation without untreated psychiatric or substance-use condition** (`cnmp-psych-clearance`) — not documented',
       '- [ ] **Cause of the pain documented** (`cnmp-etiology`) — not documented',
     ]);
@@ -112,9 +115,13 @@ describe('detail', () => {
 
 describe('card fields', () => {
   it('carries the evaluation unchanged, the policy source and an absolute link to the policy page', () => {
-    const card = buildCard(withGaps, context('order-sign'));
-    expect(card.extension).toEqual({ 'policy-evaluation': withGaps });
-    expect(card.source).toMatchObject({ label: 'Implanted Spinal Drug Delivery Systems (2022T0626C)', url: PAGE });
+    const card = buildCard(withGaps, context('order-sign'), { suggestions: false });
+    expect(card.extension).toEqual({ 'policy-evaluation': withGaps, 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/sr1' }] });
+    expect(card.source).toEqual({
+      label: 'Testpayer Health Plan',
+      url: PAGE,
+      topic: { system: 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type', code: 'guideline', display: 'Guideline' },
+    });
     expect(card.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
   });
 
@@ -123,6 +130,18 @@ describe('card fields', () => {
     expect(codes).toEqual(['documented-elsewhere', 'clinical-judgement', 'patient-declined-evaluation']);
     expect(buildCard(withGaps, context('order-select')).overrideReasons).toBeUndefined();
     expect(buildCard(allMet, context('order-sign')).overrideReasons).toBeUndefined();
+  });
+
+  it('is one CRD response type: with a suggested order, Identify Additional Orders (no links); else External Reference', () => {
+    const card = buildCard(withGaps, context('order-sign'));
+    expect(card.suggestions).toHaveLength(1);
+    expect(card.links).toBeUndefined();
+    expect(card.source.topic?.code).toBe('clinical-reminder');
+    expect(card.detail).toContain(`](${PAGE})`);
+    const plain = buildCard(withGaps, context('order-sign'), { suggestions: false });
+    expect(plain.suggestions).toBeUndefined();
+    expect(plain.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
+    expect(plain.source.topic?.code).toBe('guideline');
   });
 
   it('omits optional fields rather than sending them empty', () => {
@@ -150,6 +169,7 @@ describe('suggestions', () => {
           code: expect.objectContaining({ coding: [expect.objectContaining({ system: 'http://www.ama-assn.org/go/cpt', code: '90791' })] }),
           subject: { reference: 'Patient/p1' },
           authoredOn: '2026-06-15',
+          requester: { reference: 'Practitioner/dr1' },
         },
       },
     ]);
@@ -180,10 +200,11 @@ describe('suggestions', () => {
 
 describe('failed evaluation card', () => {
   it('says the check could not be done, without an evaluation extension', () => {
-    const card = buildEvaluationFailedCard('ServiceRequest/sr1', { policyPageUrl: PAGE });
+    const card = buildEvaluationFailedCard('ServiceRequest/sr1', { pack, policyPageUrl: PAGE, insurer: 'Testpayer Health Plan' });
     expect(card.summary).toMatch(/could not be checked/);
     expect(card.indicator).toBe('info');
-    expect(card.extension).toBeUndefined();
+    expect(card.source.label).toBe('Testpayer Health Plan');
+    expect(card.extension).toEqual({ 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/sr1' }] });
     expect(card.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
   });
 });

@@ -1,4 +1,8 @@
-import { escapeHtml, renderPolicyPage } from './policy-page';
+import { loadPacks } from '../packs/load-packs';
+import { escapeHtml, renderPolicyPage as render } from './policy-page';
+
+const [pack] = loadPacks();
+const renderPolicyPage = () => render(pack);
 
 describe('policy page', () => {
   it('escapes markup characters', () => {

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const { sandboxFhirPort } = loadConfig();
   const fhir = await startFhirServer({ port: sandboxFhirPort, host: '127.0.0.1' });
   const seeded = await seedFhirServer(fhir.baseUrl, listBundleFiles(path.join(ROOT, 'fixtures', 'patients')));
-  const cds = await startCdsService({ trustClientsByDefault: false, host: '127.0.0.1', onClosed: () => fhir.close() });
+  const cds = await startCdsService({ trustClientsByDefault: false, requireCoverageByDefault: false, host: '127.0.0.1', onClosed: () => fhir.close() });
   const fhirUrl = `http://localhost:${sandboxFhirPort}/fhir`;
   const example = path.relative(process.cwd(), path.join(ROOT, 'fixtures', 'requests', 'cnmp-trial-met.json')) || 'fixtures/requests/cnmp-trial-met.json';
   console.log(
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       '',
       `CDS service:  ${cds.baseUrl}/cds-services`,
       `FHIR server:  ${fhirUrl} (${seeded.reduce((n, f) => n + f.resources, 0)} synthetic resources from ${seeded.length} fixture files)`,
-      `Policy page:  ${cds.baseUrl}/policy/2022T0626C`,
+      ...cds.packs.map((pack) => `Policy page:  ${cds.baseUrl}${pack.pagePath}`),
       '',
       'Try:',
       `  curl -s -X POST ${cds.baseUrl}/cds-services/intrathecal-pump-order-sign -H 'Content-Type: application/json' -d @${example}`,

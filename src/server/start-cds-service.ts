@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../config';
 import { loadPolicyEngine } from '../engine/engine';
 import { createLogger, type Logger } from '../logging/logger';
 import { installGracefulShutdown } from '../ops/shutdown';
+import { loadPacks, type PolicyPack } from '../packs/load-packs';
 import { describeTrustMode, loadSecurityConfig } from '../security/config';
 import { createCdsHttpServer } from './http-server';
 
@@ -19,19 +20,31 @@ export interface StartedCdsService {
   server: Server;
   /** e.g. http://localhost:3000 */
   baseUrl: string;
+  /** The policy packs served. */
+  packs: readonly PolicyPack[];
 }
 
-export async function startCdsService(options: { trustClientsByDefault: boolean; host?: string; onClosed?: () => Promise<void> }): Promise<StartedCdsService> {
-  const config = loadConfig();
+export async function startCdsService(options: {
+  trustClientsByDefault: boolean;
+  /** CRD_REQUIRE_COVERAGE when unset: true in production, false in the sandbox. */
+  requireCoverageByDefault?: boolean;
+  host?: string;
+  onClosed?: () => Promise<void>;
+}): Promise<StartedCdsService> {
+  const config = loadConfig(process.env, { requireCoverage: options.requireCoverageByDefault ?? true });
   const logger = createLogger({ level: config.logLevel });
   const security = loadSecurityConfig(process.env, { trustClients: options.trustClientsByDefault, sandboxFhirPort: config.sandboxFhirPort });
   logger.info({ trust: security.trustClients }, describeTrustMode(security));
+  if (!process.env.CRD_PAYERS && config.crd.requireCoverage) {
+    logger.warn({ insurer: config.crd.payer.insurer }, 'CRD_PAYERS is unset: answering for the sandbox payer only; set it to the payer this deployment serves');
+  }
 
   const started = performance.now();
-  const engine = await loadPolicyEngine();
-  logger.info({ ms: Math.round(performance.now() - started) }, 'policy engine loaded (ELM, value sets, FHIR model)');
+  const packs = loadPacks();
+  const engine = await loadPolicyEngine({ packs });
+  logger.info({ ms: Math.round(performance.now() - started), packs: packs.map((p) => p.id) }, 'policy engine loaded (packs, ELM, value sets, FHIR model)');
 
-  const app = createApp({ engine, config, logger, security });
+  const app = createApp({ engine, config, logger, security, packs });
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = createCdsHttpServer(app, config.http);
@@ -47,5 +60,5 @@ export async function startCdsService(options: { trustClientsByDefault: boolean;
   });
   const baseUrl = config.publicBaseUrl ?? `http://localhost:${config.port}`;
   logger.info({ port: config.port }, 'CDS service listening');
-  return { config, logger, server, baseUrl };
+  return { config, logger, server, baseUrl, packs };
 }

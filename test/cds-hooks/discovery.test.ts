@@ -1,4 +1,5 @@
 /** Discovery, the policy page, CORS and unknown routes. */
+import { outcome } from '../support/operation-outcome';
 import request from 'supertest';
 import { makeApp, RecordingEngine } from './helpers';
 
@@ -117,7 +118,7 @@ describe('CORS', () => {
 describe('unknown routes', () => {
   it('answers 404 as JSON', async () => {
     const res = await request(app).get('/nothing-here').expect(404).expect('Content-Type', /json/);
-    expect(res.body).toEqual({ error: 'not-found', message: expect.stringContaining('/nothing-here') });
+    expect(res.body).toEqual(outcome('not-found', expect.stringContaining('/nothing-here')));
   });
 
   it('gives every response a request id', async () => {

@@ -112,7 +112,11 @@ describe.each(requestNames)('fixture request %s, record fetched from the FHIR se
       if (e.criteria.some((c) => c.id === 'age-18' && c.status === 'not-met')) {
         expect(card.detail).toContain('does not address individuals under 18');
       }
-      expect(card.links).toEqual([{ label: expect.any(String), url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/policy\/2022T0626C$/), type: 'absolute' }]);
+      const page = expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/policy\/2022T0626C$/);
+      // One CRD response type per card: suggested orders (no links; the page is in the detail) or the page as a link.
+      if (card.suggestions) expect(card.detail).toMatch(/\]\(http:\/\/127\.0\.0\.1:\d+\/policy\/2022T0626C\)$/);
+      else expect(card.links).toEqual([{ label: expect.any(String), url: page, type: 'absolute' }]);
+      expect(card.source.url).toEqual(page);
     }
   });
 });

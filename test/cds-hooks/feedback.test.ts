@@ -1,4 +1,5 @@
 /** POST /cds-services/{id}/feedback: stored when well formed, 400 naming the field otherwise. */
+import { outcome } from '../support/operation-outcome';
 import request from 'supertest';
 import { createMemoryFeedbackStore } from '../../src/cds-hooks/feedback';
 import { makeApp, RecordingEngine } from './helpers';
@@ -60,7 +61,7 @@ describe.each(rejected)('rejected feedback: %s', (_name, body, message) => {
   it('is a 400 naming the field, and nothing is stored', async () => {
     const before = (await store.list()).length;
     const res = await request(app).post(FEEDBACK).send(body as object).expect(400);
-    expect(res.body).toEqual({ error: 'invalid-request', message: expect.stringMatching(message) });
+    expect(res.body).toEqual(outcome('invalid-request', expect.stringMatching(message)));
     expect((await store.list()).length).toBe(before);
   });
 });

@@ -65,9 +65,10 @@ export function defaultEvaluation(order: PumpOrder): PolicyEvaluation | null {
 /** For stand-in engines whose evaluation is what a test is about: every order is governed. */
 export const everyOrderGoverned = async (): Promise<Phase> => 'implant';
 
-/** Defaults, with evaluation reuse off: these tests count what reaches the engine (the cache has its own tests). */
+/** The sandbox's defaults (CRD_REQUIRE_COVERAGE false): transport tests need no payer identifiers; test/crd/ tests the payer rules.
+ * Evaluation reuse is off: these tests count what reaches the engine (the cache has its own tests). */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), evaluationCache: { maxEntries: 0, ttlSeconds: 1 }, ...overrides };
+  return { ...loadConfig({}, { requireCoverage: false }), evaluationCache: { maxEntries: 0, ttlSeconds: 1 }, ...overrides };
 }
 
 /** Transport tests point at FHIR servers on random ports; the allowlist itself is tested in security.test.ts. */
@@ -156,6 +157,8 @@ export async function silentServer(): Promise<{ url: string; close(): Promise<vo
 /** JSON paths holding null, an empty string, an empty array or an empty object. */
 export function emptyValuePaths(value: unknown, path = '$'): string[] {
   if (value === null) return [path];
+  // CDS Hooks / CRD: a response's `cards` and order-sign's `systemActions` are present even when empty.
+  if ((path === '$.cards' || path === '$.systemActions') && Array.isArray(value) && value.length === 0) return [];
   if (typeof value === 'string') return value === '' ? [path] : [];
   if (Array.isArray(value)) return value.length === 0 ? [path] : value.flatMap((v, i) => emptyValuePaths(v, `${path}[${i}]`));
   if (typeof value === 'object') {

@@ -1,6 +1,8 @@
 /** What the service logs for a hook call: ids, timings and counts; never the body, patient data or tokens. */
 import request from 'supertest';
 import { createLogger, type Logger } from '../../src/logging/logger';
+import { loadSecurityConfig } from '../../src/security/config';
+import { trustedIssuers } from '../security/support/tokens';
 import { everyOrderGoverned, makeApp, PATIENT_ID, RecordingEngine, SIGN, signRequest } from './helpers';
 
 const LEVELS: Record<number, string> = { 30: 'info', 40: 'warn', 50: 'error' };
@@ -74,5 +76,33 @@ it('logs an unexpected failure with the request id and without the error message
     expect(JSON.stringify(logger.lines)).not.toContain(PATIENT_ID);
   } finally {
     await app.closeResources();
+  }
+});
+
+it('names the route of calls refused before their route ran (client authentication, body parser)', async () => {
+  const logger = capturingLogger();
+  const security = loadSecurityConfig(
+    { CDS_TRUST_CLIENTS: 'true', CDS_TRUSTED_ISSUERS: trustedIssuers([{ iss: 'https://ehr.logging.test', fhirServers: [] }]) },
+    { trustClients: true, sandboxFhirPort: 8080 },
+  );
+  const trusted = makeApp(new RecordingEngine(), { logger, security });
+  const open = makeApp(new RecordingEngine(), { logger });
+  try {
+    await request(trusted).get('/cds-services').expect(401);
+    await request(trusted).post(SIGN).send(signRequest()).expect(401);
+    await request(trusted).post(`${SIGN}/feedback?x=1`).send({}).expect(401);
+    await request(open).post(SIGN).set('Content-Type', 'application/json').send('{"hook":').expect(400);
+    await request(open).get(SIGN).expect(404);
+    const requests = logger.lines.filter((l) => l.msg === 'request');
+    expect(requests.map((l) => [l.obj.method, l.obj.route, l.obj.status])).toEqual([
+      ['GET', '/cds-services', 401],
+      ['POST', '/cds-services/:id', 401],
+      ['POST', '/cds-services/:id/feedback', 401],
+      ['POST', '/cds-services/:id', 400],
+      ['GET', 'unmatched', 404],
+    ]);
+  } finally {
+    await trusted.closeResources();
+    await open.closeResources();
   }
 });

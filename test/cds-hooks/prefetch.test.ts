@@ -3,6 +3,7 @@
  * keys that are missing, and 412 when it cannot be had. The recording engine shows what the
  * service handed to the evaluator.
  */
+import { outcome, messageOf, errorCodeOf } from '../support/operation-outcome';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bundle, FhirResource, Resource } from 'fhir/r4';
@@ -109,7 +110,7 @@ describe('full prefetch', () => {
     );
     const { options } = engine.calls[0];
     expect(options?.callDate).toBe(new Date().toISOString().slice(0, 10));
-    expect(options?.requireTrialAgent).toBe(true);
+    expect(options?.policy).toBe('2022T0626C');
     expect(options?.draftOrders?.map((r) => `${r.resourceType}/${r.id}`)).toEqual(['ServiceRequest/pump-1']);
   });
 
@@ -160,10 +161,7 @@ describe('no prefetch', () => {
   it('answers 412 naming the missing keys when there is no fhirServer', async () => {
     const engine = new RecordingEngine();
     const res = await withApp(engine, (app) => request(app).post(SIGN).send(signRequest({ prefetch: undefined })).expect(412));
-    expect(res.body).toEqual({
-      error: 'prefetch-unavailable',
-      message: expect.stringMatching(/^prefetch patient, conditions, .* missing and no fhirServer given/),
-    });
+    expect(res.body).toEqual(outcome('prefetch-unavailable', expect.stringMatching(/^prefetch patient, conditions, .* missing and no fhirServer given/)));
     expect(engine.calls).toHaveLength(0);
   });
 });
@@ -206,7 +204,7 @@ describe('FHIR server failures', () => {
     const port = await closedPort();
     const engine = new RecordingEngine();
     const res = await withApp(engine, (app) => request(app).post(SIGN).send(noPrefetch(`http://127.0.0.1:${port}/fhir`)).expect(412));
-    expect(res.body).toEqual({ error: 'prefetch-unavailable', message: expect.stringContaining('could not be reached') });
+    expect(res.body).toEqual(outcome('prefetch-unavailable', expect.stringContaining('could not be reached')));
     expect(engine.calls).toHaveLength(0);
   });
 
@@ -215,7 +213,7 @@ describe('FHIR server failures', () => {
     try {
       const engine = new RecordingEngine();
       const res = await withApp(engine, (app) => request(app).post(SIGN).send(noPrefetch(silent.url)).expect(412));
-      expect(res.body.error).toBe('prefetch-unavailable');
+      expect(errorCodeOf(res.body)).toBe('prefetch-unavailable');
     } finally {
       await silent.close();
     }
@@ -230,7 +228,7 @@ describe('FHIR server failures', () => {
     try {
       const { port } = server.address() as AddressInfo;
       const res = await withApp(new RecordingEngine(), (app) => request(app).post(SIGN).send(noPrefetch(`http://127.0.0.1:${port}/fhir`)).expect(412));
-      expect(res.body.message).toContain(`HTTP ${status}`);
+      expect(messageOf(res.body)).toContain(`HTTP ${status}`);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -1,4 +1,5 @@
 /** Bad hook requests: one test per field, each a 400 naming it; plus 404, 413 and malformed JSON. */
+import { outcome, messageOf } from '../support/operation-outcome';
 import request from 'supertest';
 import { draftBundle, everyOrderGoverned, makeApp, RecordingEngine, selectRequest, serviceRequest, SELECT, SIGN, signRequest, testConfig } from './helpers';
 
@@ -87,7 +88,7 @@ const cases: [string, string, Record<string, unknown>, RegExp][] = [
 describe.each(cases)('%s', (_name, path, body, message) => {
   it('is a 400 naming the field', async () => {
     const res = await request(app).post(path).send(body).expect(400).expect('Content-Type', /json/);
-    expect(res.body).toEqual({ error: 'invalid-request', message: expect.stringMatching(message) });
+    expect(res.body).toEqual(outcome('invalid-request', expect.stringMatching(message)));
   });
 });
 
@@ -104,17 +105,17 @@ describe('the requests around validation', () => {
 
   it('answers 400 when the body is not JSON at all', async () => {
     const res = await request(app).post(SIGN).set('Content-Type', 'text/plain').send('hello').expect(400);
-    expect(res.body.message).toMatch(/request body must be a JSON object/);
+    expect(messageOf(res.body)).toMatch(/request body must be a JSON object/);
   });
 
   it('answers 404 for an unknown service, before looking at the body', async () => {
     const res = await request(app).post('/cds-services/no-such-service').send({}).expect(404);
-    expect(res.body).toEqual({ error: 'not-found', message: 'unknown CDS service "no-such-service"' });
+    expect(res.body).toEqual(outcome('not-found', 'unknown CDS service "no-such-service"'));
   });
 
   it('answers 400 for malformed JSON without a stack trace', async () => {
     const res = await request(app).post(SIGN).set('Content-Type', 'application/json').send('{"hook": "order-sign",').expect(400);
-    expect(res.body).toEqual({ error: 'invalid-request', message: 'request body is not valid JSON' });
+    expect(res.body).toEqual(outcome('invalid-request', 'request body is not valid JSON'));
     expect(res.text).not.toMatch(/at .*\.(js|ts):\d+/);
   });
 
@@ -123,7 +124,7 @@ describe('the requests around validation', () => {
     try {
       const body = signRequest({ padding: 'x'.repeat(4096) });
       const res = await request(small).post(SIGN).send(body).expect(413);
-      expect(res.body).toEqual({ error: 'payload-too-large', message: expect.any(String) });
+      expect(res.body).toEqual(outcome('payload-too-large', expect.any(String)));
     } finally {
       await small.closeResources();
     }
@@ -145,7 +146,7 @@ describe('unexpected failures', () => {
     });
     try {
       const res = await request(broken).post(SIGN).send(signRequest()).expect(500);
-      expect(res.body).toEqual({ error: 'internal-error', message: 'the service failed to handle this request' });
+      expect(res.body).toEqual(outcome('internal-error', 'the service failed to handle this request'));
       expect(res.text).not.toContain('secret');
     } finally {
       await broken.closeResources();

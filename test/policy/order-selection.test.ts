@@ -37,7 +37,7 @@ async function phaseOf(order: Parameters<typeof run>[2], drafts: Resource[] = []
   const result = await run(engine, record(), order, { drafts, requireTrialAgent });
   expect(result.error).toBeUndefined();
   const phase = result.evaluation?.phase ?? null;
-  const options = { draftOrders: [order, ...drafts], ...(requireTrialAgent === undefined ? {} : { requireTrialAgent }) };
+  const options = { draftOrders: [order, ...drafts], ...(requireTrialAgent === undefined ? {} : { parameters: { 'Require Trial Agent': requireTrialAgent } }) };
   expect(await engine.orderPhase(order, options)).toBe(phase);
   return phase;
 }

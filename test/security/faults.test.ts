@@ -5,6 +5,7 @@
  * Hooks 2.0 "Prefetch": the service answers 412 when it cannot get the FHIR data it needs), 200 when the
  * page cap only stops an endless search. The app stays up: the next ordinary call succeeds.
  */
+import { outcome } from '../support/operation-outcome';
 import type { ServerResponse } from 'node:http';
 import type { Resource } from 'fhir/r4';
 import request from 'supertest';
@@ -188,7 +189,7 @@ describe.each(faults)('FHIR server fault: $name', ({ script, message }) => {
     fhir.script = script;
     const res = await timedCall();
     expect(res.status).toBe(412);
-    expect(res.body).toEqual({ error: 'prefetch-unavailable', message: expect.stringMatching(message) });
+    expect(res.body).toEqual(outcome('prefetch-unavailable', expect.stringMatching(message)));
     expect(res.elapsed).toBeLessThan(ANSWER_BOUND_MS);
     // The answer says what failed, never what the server sent.
     expect(res.text).not.toMatch(/Sign in|exception|big-\d/);

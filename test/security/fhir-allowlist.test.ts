@@ -5,6 +5,7 @@
  * issuer's fhirServers decide, the access token goes to that server only, and neither a redirect nor
  * a next-page link can carry it to another host.
  */
+import { outcome, messageOf, errorCodeOf } from '../support/operation-outcome';
 import type { Bundle, FhirResource, Resource } from 'fhir/r4';
 import request from 'supertest';
 import { createApp } from '../../src/app';
@@ -89,9 +90,9 @@ describe('trust off: CDS_FHIR_ALLOWLIST', () => {
   it('refuses every fhirServer outside the allowlist with 400 naming fhirServer', async () => {
     for (const [what, fhirServer] of refused()) {
       const res = await request(app).post(SIGN).send(fetchingRequest(fhirServer));
-      expect({ what, status: res.status, error: res.body.error }).toEqual({ what, status: 400, error: 'invalid-request' });
-      expect(res.body.message).toMatch(/^fhirServer\b/);
-      expect(res.body.message).not.toContain(ACCESS_TOKEN);
+      expect({ what, status: res.status, error: errorCodeOf(res.body) }).toEqual({ what, status: 400, error: 'invalid-request' });
+      expect(messageOf(res.body)).toMatch(/^fhirServer\b/);
+      expect(messageOf(res.body)).not.toContain(ACCESS_TOKEN);
     }
     expect(outsider.hits).toEqual([]);
     expect(engine.calls).toEqual([]);
@@ -100,7 +101,7 @@ describe('trust off: CDS_FHIR_ALLOWLIST', () => {
   it('refuses an outside fhirServer even when the prefetch is complete and nothing would be fetched', async () => {
     const res = await request(app).post(SIGN).send(signRequest({ fhirServer: outsider.baseUrl, fhirAuthorization }));
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(/^fhirServer\b/);
+    expect(messageOf(res.body)).toMatch(/^fhirServer\b/);
     expect(outsider.hits).toEqual([]);
   });
 
@@ -175,14 +176,14 @@ describe("trust on: the verified issuer's fhirServers", () => {
   it('refuses a server on the trust-off allowlist but not registered for the issuer', async () => {
     const res = await hookCall(CLIENT, fetchingRequest(outsider.baseUrl));
     expect(res.status).toBe(400);
-    expect(res.body.message).toMatch(/^fhirServer\b/);
+    expect(messageOf(res.body)).toMatch(/^fhirServer\b/);
     expect(outsider.hits).toEqual([]);
   });
 
   it('refuses any fhirServer from an issuer registered with none, and still answers from prefetch', async () => {
     const refused = await hookCall(PREFETCH_ONLY_CLIENT, fetchingRequest(ehr.baseUrl));
     expect(refused.status).toBe(400);
-    expect(refused.body.message).toMatch(/^fhirServer\b/);
+    expect(messageOf(refused.body)).toMatch(/^fhirServer\b/);
     expect(ehr.hits).toEqual([]);
     const prefetchOnly = await hookCall(PREFETCH_ONLY_CLIENT, signRequest());
     expect(prefetchOnly.status).toBe(200);
@@ -196,7 +197,7 @@ describe("trust on: the verified issuer's fhirServers", () => {
     };
     const res = await hookCall(CLIENT, fetchingRequest(ehr.baseUrl));
     expect(res.status).toBe(412);
-    expect(res.body).toEqual({ error: 'prefetch-unavailable', message: expect.stringContaining('redirected to another server') });
+    expect(res.body).toEqual(outcome('prefetch-unavailable', expect.stringContaining('redirected to another server')));
     expect(ehr.hits.length).toBeGreaterThan(0);
     expect(outsider.hits).toEqual([]);
   });
@@ -211,7 +212,7 @@ describe("trust on: the verified issuer's fhirServers", () => {
     };
     const res = await hookCall(CLIENT, fetchingRequest(ehr.baseUrl));
     expect(res.status).toBe(412);
-    expect(res.body.message).toContain('conditions');
+    expect(messageOf(res.body)).toContain('conditions');
     expect(outsider.hits).toEqual([]);
   });
 });

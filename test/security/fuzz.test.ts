@@ -6,6 +6,7 @@
  * and the app must still answer a valid request correctly afterwards without having grown its heap.
  * Needs `npm run build:cql` (the ELM).
  */
+import { messageOf, outcome } from '../support/operation-outcome';
 import http from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -313,7 +314,7 @@ it(`survives ${REQUESTS} mutated requests (seed 0x${SEED.toString(16)}) with def
       if (!ALLOWED_STATUSES.includes(res.status)) unexpected.push(summary);
       if (LEAK_PATTERNS.some((pattern) => pattern.test(res.text)) || res.text.includes(process.cwd())) leaks.push(summary);
       // Every refusal is a clear answer: a code and a message.
-      if (res.status !== 200 && !(typeof res.body?.error === 'string' && typeof res.body?.message === 'string')) unexpected.push(summary);
+      if (res.status !== 200 && !(res.body?.resourceType === 'OperationOutcome' && typeof messageOf(res.body) === 'string')) unexpected.push(summary);
       if (res.status === 200 && !Array.isArray(res.body?.cards)) unexpected.push(summary);
     }
   };
@@ -385,6 +386,6 @@ describe('request data that cannot be turned into a string', () => {
     const res = await request(server).post(call.path).send(call.body);
     expect(statuses).toContain(res.status);
     if (res.status === 200) expect(Array.isArray(res.body.cards)).toBe(true);
-    else expect(res.body).toEqual({ error: 'invalid-request', message: expect.any(String) });
+    else expect(res.body).toEqual(outcome('invalid-request', expect.any(String)));
   });
 });

@@ -3,6 +3,7 @@
  * per verified issuer with trust on), the call deadline (503 with Retry-After long before the EHR
  * gives up), and the health and readiness probes.
  */
+import { outcome } from '../support/operation-outcome';
 import request from 'supertest';
 import { createApp, type AppOptions } from '../../src/app';
 import type { PolicyEngine } from '../../src/engine/types';
@@ -43,7 +44,7 @@ describe('rate limit', () => {
       expect(Number.isInteger(retryAfter)).toBe(true);
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(10);
-      expect(limited.body).toEqual({ error: 'rate-limited', message: expect.stringContaining(`${retryAfter} s`) });
+      expect(limited.body).toEqual(outcome('rate-limited', expect.stringContaining(`${retryAfter} s`)));
       // Discovery and feedback share the client's budget; probes do not.
       expect((await agent.get('/cds-services')).status).toBe(429);
       await agent.get('/health').expect(200);
@@ -103,7 +104,7 @@ describe('call deadline', () => {
       const elapsed = Date.now() - started;
       expect(res.status).toBe(503);
       expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      expect(res.body).toEqual({ error: 'deadline-exceeded', message: expect.stringContaining('no coverage guidance was produced') });
+      expect(res.body).toEqual(outcome('deadline-exceeded', expect.stringContaining('no coverage guidance was produced')));
       expect(elapsed).toBeGreaterThanOrEqual(250);
       expect(elapsed).toBeLessThan(2000);
     });
@@ -118,7 +119,7 @@ describe('call deadline', () => {
         const res = await request(app).post(SIGN).send(signRequest({ prefetch: undefined, fhirServer: silent.url }));
         const elapsed = Date.now() - started;
         expect(res.status).toBe(412);
-        expect(res.body).toEqual({ error: 'prefetch-unavailable', message: expect.stringContaining('deadline') });
+        expect(res.body).toEqual(outcome('prefetch-unavailable', expect.stringContaining('deadline')));
         expect(elapsed).toBeLessThan(config.hookDeadlineMs);
       });
     } finally {

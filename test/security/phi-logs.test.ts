@@ -5,6 +5,7 @@
  * request is full of recognisable synthetic PHI; every log line at every level is captured, and so
  * is anything written to stdout, stderr or the console meanwhile.
  */
+import { outcome } from '../support/operation-outcome';
 import { base64url } from 'jose';
 import type { Resource } from 'fhir/r4';
 import { createApp } from '../../src/app';
@@ -214,7 +215,7 @@ describe('trust off', () => {
       res = await post(service, phiPath, JSON.stringify(body), phiHeaders);
     });
     expect(res!.status).toBe(500);
-    expect(JSON.parse(res!.body)).toEqual({ error: 'internal-error', message: 'the service failed to handle this request' });
+    expect(JSON.parse(res!.body)).toEqual(outcome('internal-error', 'the service failed to handle this request'));
     // The failure is logged (with the request id), only without its message.
     expect(logger.lines()).toContainEqual(expect.objectContaining({ level: 'error', msg: 'unexpected error', requestId: expect.any(String) }));
     expectNoPhi(logger.raw.join('\n'));

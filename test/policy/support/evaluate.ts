@@ -10,6 +10,7 @@ export interface RunOptions {
   /** Draft orders besides the order itself. */
   drafts?: Resource[];
   callDate?: string;
+  /** The pack's REQUIRE_TRIAL_AGENT setting (CQL parameter "Require Trial Agent"). */
   requireTrialAgent?: boolean;
 }
 
@@ -17,7 +18,7 @@ export async function run(engine: PolicyEngine, record: unknown, order: PumpOrde
   return engine.evaluateOrder(record, order, {
     draftOrders: [order, ...(opts.drafts ?? [])],
     callDate: opts.callDate ?? ORDER_DATE,
-    ...(opts.requireTrialAgent === undefined ? {} : { requireTrialAgent: opts.requireTrialAgent }),
+    ...(opts.requireTrialAgent === undefined ? {} : { parameters: { 'Require Trial Agent': opts.requireTrialAgent } }),
   });
 }
 

@@ -1,0 +1,223 @@
+/**
+ * The shape of a policy pack's data file (`policies/<id>/pack.json`): what a policy needs that is not logic.
+ * Checked with ajv when the pack is loaded, so a typo stops startup with the field's path instead of showing up
+ * as a blank on a card.
+ */
+import type { JSONSchemaType } from 'ajv';
+
+export interface PackSetting {
+  /** The CQL parameter the setting binds. */
+  parameter: string;
+  type: 'boolean' | 'integer' | 'decimal' | 'string';
+  default: boolean | number | string;
+  description: string;
+}
+
+export interface PackCriterionText {
+  /** Short name on a card's checklist. */
+  title: string;
+  /** One line on the policy page: what the service looks for. */
+  explanation: string;
+  /** A sentence the card adds when the criterion is not met. */
+  cardTextWhenNotMet?: string;
+}
+
+export interface PackPathway {
+  label: string;
+  /** What the pathway's criteria are ("coverage criteria", "documentation requirements"); absent for the fallback. */
+  kind?: string;
+  /** Medical necessity is decided by the external criteria named in `externalCriteria`. */
+  externalCriteria?: boolean;
+  /** The pathway the CQL gives when no indication was found (the card asks for it). */
+  undetermined?: boolean;
+}
+
+export interface PackSuggestion {
+  /** Criteria whose `not-documented` status this order addresses. */
+  criteria: string[];
+  label: string;
+  description: string;
+  resourceType: 'ServiceRequest';
+  code: { coding: Array<{ system: string; code: string; display?: string }>; text?: string };
+}
+
+export interface PackCoding {
+  system: string;
+  code: string;
+  display: string;
+}
+
+export interface PackPageSection {
+  heading?: string;
+  paragraphs: string[];
+}
+
+export interface PackManifest {
+  id: string;
+  title: string;
+  /** YYYY-MM-DD */
+  effective: string;
+  /** Where the policy comes from (document, number); shown to reviewers. */
+  source: string;
+  /** `source.label` of the pack's cards. */
+  label: string;
+  cql: {
+    library: string;
+    /** Expression returning the evaluation tuple (criteria.md section 4). */
+    evaluation: string;
+    /** Expression returning the order's phase, or null when the pack does not govern the order. */
+    phase: string;
+    /** Expression listing the criteria per pathway and phase (a Case on the pathway and phase expressions). */
+    criteria: string;
+    pathway: string;
+  };
+  /** Deployment settings (environment variable name -> CQL parameter). */
+  settings: Record<string, PackSetting>;
+  codeSystemNames: Record<string, string>;
+  phases: Record<string, { label: string; only: string }>;
+  /** How the policy page names a criterion that applies to every phase. */
+  allPhases: string;
+  pathways: Record<string, PackPathway>;
+  undeterminedDetail: string;
+  externalCriteria?: { name: string; card: string; page: string };
+  criteria: Record<string, PackCriterionText>;
+  suggestions: PackSuggestion[];
+  overrideReasons: PackCoding[];
+  page: { heading: string; sections: PackPageSection[]; criteriaHeading: string; closing: string[] };
+}
+
+const text = { type: 'string', minLength: 1 } as const;
+
+export const packSchema: JSONSchemaType<PackManifest> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'title', 'effective', 'source', 'label', 'cql', 'settings', 'codeSystemNames', 'phases', 'allPhases', 'pathways', 'undeterminedDetail', 'criteria', 'suggestions', 'overrideReasons', 'page'],
+  properties: {
+    $comment: { type: 'string', nullable: true },
+    id: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
+    title: text,
+    effective: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+    source: text,
+    label: text,
+    cql: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['library', 'evaluation', 'phase', 'criteria', 'pathway'],
+      properties: { library: text, evaluation: text, phase: text, criteria: text, pathway: text },
+    },
+    settings: {
+      type: 'object',
+      required: [],
+      propertyNames: { pattern: '^[A-Z][A-Z0-9_]*$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['parameter', 'type', 'default', 'description'],
+        properties: {
+          parameter: text,
+          type: { type: 'string', enum: ['boolean', 'integer', 'decimal', 'string'] },
+          default: { type: ['boolean', 'number', 'string'] } as never,
+          description: text,
+        },
+      },
+    },
+    codeSystemNames: { type: 'object', required: [], additionalProperties: text },
+    phases: {
+      type: 'object',
+      required: [],
+      minProperties: 1,
+      additionalProperties: { type: 'object', additionalProperties: false, required: ['label', 'only'], properties: { label: text, only: text } },
+    },
+    allPhases: text,
+    pathways: {
+      type: 'object',
+      required: [],
+      minProperties: 1,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['label'],
+        properties: {
+          label: text,
+          kind: { ...text, nullable: true },
+          externalCriteria: { type: 'boolean', nullable: true },
+          undetermined: { type: 'boolean', nullable: true },
+        },
+      },
+    },
+    undeterminedDetail: text,
+    externalCriteria: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['name', 'card', 'page'],
+      properties: { name: text, card: text, page: text },
+    },
+    criteria: {
+      type: 'object',
+      required: [],
+      minProperties: 1,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['title', 'explanation'],
+        properties: { title: text, explanation: text, cardTextWhenNotMet: { ...text, nullable: true } },
+      },
+    },
+    suggestions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['criteria', 'label', 'description', 'resourceType', 'code'],
+        properties: {
+          criteria: { type: 'array', items: text, minItems: 1 },
+          label: text,
+          description: text,
+          resourceType: { type: 'string', const: 'ServiceRequest' },
+          code: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['coding'],
+            properties: {
+              coding: {
+                type: 'array',
+                minItems: 1,
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['system', 'code'],
+                  properties: { system: text, code: text, display: { ...text, nullable: true } },
+                },
+              },
+              text: { ...text, nullable: true },
+            },
+          },
+        },
+      },
+    },
+    overrideReasons: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['system', 'code', 'display'], properties: { system: text, code: text, display: text } },
+    },
+    page: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['heading', 'sections', 'criteriaHeading', 'closing'],
+      properties: {
+        heading: text,
+        sections: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['paragraphs'],
+            properties: { heading: { ...text, nullable: true }, paragraphs: { type: 'array', items: text } },
+          },
+        },
+        criteriaHeading: text,
+        closing: { type: 'array', items: text },
+      },
+    },
+  },
+} as unknown as JSONSchemaType<PackManifest>;
