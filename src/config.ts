@@ -85,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     },
     admission: {
       maxInFlight: Math.max(1, int(env, 'HOOK_MAX_IN_FLIGHT', 2)),
-      maxQueueMs: int(env, 'HOOK_MAX_QUEUE_MS', 2_000),
+      maxQueueMs: int(env, 'HOOK_MAX_QUEUE_MS', 1_000),
     },
     evaluationCache: {
       maxEntries: int(env, 'EVAL_CACHE_MAX_ENTRIES', 1_000),

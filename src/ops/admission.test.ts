@@ -73,13 +73,16 @@ it('refuses a call whose budget is already spent by the time it reaches the gate
   expect(t.refused.map((r) => r.id)).toEqual(['late']);
 });
 
-it('refuses a queued call once it can no longer start in time, and never starts it afterwards', async () => {
+it('keeps a queued call waiting past the queue limit while it can still finish in its budget, then refuses it', async () => {
   jest.useFakeTimers();
   try {
     const t = gate({ maxInFlight: 1, maxQueueMs: 300, budgetMs: 4500 });
     t.arrive('a');
     t.arrive('b');
-    jest.advanceTimersByTime(301);
+    jest.advanceTimersByTime(1000);
+    expect(t.refused).toEqual([]);
+    // Latest start: budget minus the expected service time (50 ms before any call finished).
+    jest.advanceTimersByTime(4500 - 50 - 1000);
     expect(t.refused.map((r) => r.id)).toEqual(['b']);
     t.finish('a');
     expect(t.started).toEqual(['a']);

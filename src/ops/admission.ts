@@ -9,8 +9,10 @@
  *
  * Whether a waiting call can still be served is estimated from the recent service time of calls
  * (a moving average): a call is queued only if, with the calls ahead of it, it can start within
- * `maxQueueMs` and finish within its budget. A queued call whose start time passes anyway (the
- * estimate was wrong) is refused then, still before the budget is gone.
+ * `maxQueueMs` and finish within its budget; every other call is refused on arrival, which is
+ * what keeps refusals fast. A queued call waits until it can no longer finish within its budget
+ * (the estimate was badly wrong, e.g. a burst of large records), and is refused then, still before
+ * the budget is gone.
  */
 import type { Request, RequestHandler, Response } from 'express';
 
@@ -89,8 +91,9 @@ export class AdmissionGate {
       refuse(this.retryAfterMs());
       return;
     }
-    // Latest moment the call may start and still finish within its budget (or its queue limit).
-    const latestStart = Math.min(arrivedAt + budgetMs - this.serviceMs, now + maxQueueMs);
+    // Latest moment the call may start and still finish within its budget. Not the queue limit: a
+    // call admitted to the queue is served if at all possible, so refusals stay the fast ones above.
+    const latestStart = arrivedAt + budgetMs - this.serviceMs;
     const waiter: Waiter = {
       arrivedAt,
       start: () => this.begin(start),
