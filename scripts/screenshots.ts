@@ -10,7 +10,7 @@ import { startFixtureService } from '../test/support/fixture-service';
 const SHOTS: Array<{ request: string; file: string }> = [
   { request: 'cnmp-trial-gaps', file: 'card-cnmp-trial-gaps.png' },
   { request: 'cnmp-implant-met', file: 'card-cnmp-implant-met.png' },
-  { request: 'spasticity-implant-documented', file: 'card-spasticity-implant.png' },
+  { request: 'spasticity-implant-nopain', file: 'card-spasticity-implant.png' },
 ];
 
 async function main(): Promise<void> {

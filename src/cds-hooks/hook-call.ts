@@ -16,7 +16,7 @@ import { buildCoverageInformation, type OrderOutcome } from '../crd/coverage-inf
 import { selectCoverage } from '../crd/coverage';
 import { COVERAGE_PREFETCH_KEY, patientCoverages } from '../crd/coverage-source';
 import type { PayerConfig } from '../crd/payers';
-import { assertionIdsOf, coverageInformationAction, type SystemAction } from '../crd/system-actions';
+import { assertionIdsOf, coverageInformationAction, isNewInformation, type SystemAction } from '../crd/system-actions';
 import { HttpError, crdRuleViolation, invalid } from './errors';
 import { draftOrderResources, ordersToEvaluate } from './orders';
 import { gatherPatientRecord } from './prefetch';
@@ -155,7 +155,7 @@ export async function runHookCall(
   const cardOptions = { suggestions: settings.cardTypes[CLINICAL_REMINDER_TOPIC.code as string] };
   const cards = results
     .flatMap((result, i): Card[] => {
-      if (result.evaluation) return [buildCard(result.evaluation, cardContext, cardOptions)];
+      if (result.evaluation) return [buildCard(result.evaluation, { ...cardContext, ...result.dates }, cardOptions)];
       if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], i), cardContext)];
       return [];
     })
@@ -181,7 +181,7 @@ export async function runHookCall(
         policyPageUrl,
         newAssertionId: newId,
       });
-      systemActions.push(coverageInformationAction(orders[i], extension));
+      if (isNewInformation(orders[i], extension)) systemActions.push(coverageInformationAction(orders[i], extension));
     });
   }
 

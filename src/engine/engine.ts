@@ -14,7 +14,7 @@ import { loadElmLibrary } from './elm';
 import { usableResources } from './patient-data';
 import { IndexedPatient, SinglePatientSource, type FhirWrapper } from './record-index';
 import { loadValueSets, type PolicyCodeService } from './value-sets';
-import { toPolicyEvaluation, type EvaluationTuple } from './evaluation-result';
+import { toEvaluationDates, toPolicyEvaluation, type EvaluationTuple } from './evaluation-result';
 import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PumpOrder, SkippedResource } from './types';
 
 /**
@@ -92,7 +92,8 @@ class CqlPolicyEngine implements PolicyEngine {
     if (!drafts.orderRef) return { evaluation: null, skipped };
     try {
       const tuple = await this.run<EvaluationTuple>(loaded, loaded.pack.manifest.cql.evaluation, drafts, record.resources, options);
-      return { evaluation: tuple ? toPolicyEvaluation(tuple, loaded.pack.id) : null, skipped };
+      if (!tuple) return { evaluation: null, skipped };
+      return { evaluation: toPolicyEvaluation(tuple, loaded.pack.id), skipped, dates: toEvaluationDates(tuple) };
     } catch (error) {
       // The CQL met data it could not handle; report it rather than guess an evaluation.
       return { evaluation: null, skipped, error: `the policy could not be evaluated: ${(error as Error).message ?? String(error)}` };

@@ -38,7 +38,7 @@ class Entry {
   private wrapped?: FhirObject;
   constructor(readonly json: Resource, private readonly wrapper: FhirWrapper) {}
   get object(): FhirObject {
-    return (this.wrapped ??= identifiedByReference(this.wrapper.wrap(this.json), `${this.json.resourceType}/${this.json.id}`));
+    return (this.wrapped ??= identifiedByReference(this.wrapper.wrap(this.json), `${this.json.resourceType}/${this.json.id}`, this.wrapper));
   }
 }
 
@@ -49,8 +49,8 @@ class Entry {
  * once), so the engine gets a view whose only own enumerable property is that reference; element getters, `get`
  * and the type information are inherited from the wrapped resource, so property access in CQL is unchanged.
  */
-function identifiedByReference(object: FhirObject, reference: string): FhirObject {
-  return withMemoizedGet(Object.create(object, { recordReference: { value: reference, enumerable: true } }));
+function identifiedByReference(object: FhirObject, reference: string, wrapper: FhirWrapper): FhirObject {
+  return withMemoizedGet(Object.create(object, { recordReference: { value: reference, enumerable: true } }), wrapper);
 }
 
 type Gettable = { get(field: string): unknown };
@@ -60,14 +60,14 @@ type Gettable = { get(field: string): unknown };
  * elements many times per evaluation. Each object's `get` is memoized per field for the life of the evaluation,
  * and so are the objects it returns. Added as an own non-enumerable property, so value equality is unaffected.
  */
-function withMemoizedGet<T extends object>(object: T): T {
+function withMemoizedGet<T extends object>(object: T, wrapper: FhirWrapper): T {
   const inherited = (object as unknown as Gettable).get;
   const cache = new Map<string, unknown>();
   Object.defineProperty(object, 'get', {
     enumerable: false,
     value(this: Gettable, field: string): unknown {
       if (cache.has(field)) return cache.get(field);
-      const value = memoizedValue(inherited.call(this, field));
+      const value = memoizedValue(inherited.call(this, field), wrapper);
       cache.set(field, value);
       return value;
     },
@@ -75,10 +75,17 @@ function withMemoizedGet<T extends object>(object: T): T {
   return object;
 }
 
-function memoizedValue(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(memoizedValue);
+/**
+ * cql-exec-fhir types a resource inside another (`contained`) as the element's declared type, FHIR.Resource, so
+ * `R is FHIR.Medication` never holds and its elements cannot be read; such a resource is re-wrapped as its own
+ * resourceType (criteria.md section 3: a contained Medication is read like a separate one).
+ */
+function memoizedValue(value: unknown, wrapper: FhirWrapper): unknown {
+  if (Array.isArray(value)) return value.map((v) => memoizedValue(v, wrapper));
   if (value !== null && typeof value === 'object' && '_json' in value && typeof (value as unknown as Gettable).get === 'function') {
-    return withMemoizedGet(value);
+    const { _json: json, _typeInfo: typeInfo } = value as { _json: { resourceType?: unknown }; _typeInfo?: { name?: string } };
+    const typed = typeof json?.resourceType === 'string' && typeInfo?.name !== json.resourceType ? wrapper.wrap(json) : value;
+    return withMemoizedGet(typed, wrapper);
   }
   return value;
 }

@@ -48,6 +48,15 @@ export interface OrderEvaluationResult {
   skipped: SkippedResource[];
   /** Set when the evaluation itself failed (evaluation is then null): the caller must not present "no card" as "not governed". */
   error?: string;
+  /** Dates the CQL reports beside the evaluation, for people reading it (not part of the extension). */
+  dates?: EvaluationDates;
+}
+
+export interface EvaluationDates {
+  /** The date every look-back window counts back from (YYYY-MM-DD). */
+  orderDate?: string;
+  /** Criterion id -> date of the latest record of the kind it needs that fell before its window. */
+  latestOutsideWindow?: Record<string, string>;
 }
 
 /** The patient's record: a searchset/collection Bundle, or a plain list of resources. */

@@ -53,6 +53,13 @@ describe('loadPacks', () => {
     expect(changed.manifest.criteria['cnmp-trial-pain-reduction-50'].title).toBe('Pain reduced by at least 30% during the trial');
   });
 
+  it('quotes a value set by its CQL name as the names of its concepts, so the text follows the value set', () => {
+    const text = JSON.stringify(real.manifest);
+    expect(text).toContain('morphine, hydromorphone, fentanyl');
+    expect(text).toMatch(/ or ziconotide/);
+    expect(text).not.toContain('{Intrathecal Trial Agent');
+  });
+
   it('binds deployment settings to CQL parameters, from the environment', () => {
     const [name, setting] = Object.entries(real.manifest.settings)[0];
     expect(real.deploymentParameters[setting.parameter]).toBe(setting.default);

@@ -101,7 +101,9 @@ export function loadPack(dir: string, locations: Omit<PackLocations, 'roots'> = 
   const deploymentParameters = settingsToParameters(declared.settings, defaults, locations.env ?? process.env, fail);
   const parameterValues = new Map(defaults);
   for (const [name, value] of Object.entries(deploymentParameters)) parameterValues.set(name, value);
-  const manifest = fillTexts(declared, parameterValues, fail);
+  // Texts quote parameters and, by their CQL names, value sets (the names of their concepts: the trial agents).
+  const textValues = new Map<string, ParameterValue>([...valueSetNames(elm, path.join(dir, 'valuesets')), ...parameterValues]);
+  const manifest = fillTexts(declared, textValues, fail);
 
   const pathways = Object.keys(manifest.pathways);
   const phases = Object.keys(manifest.phases);
@@ -119,6 +121,9 @@ export function loadPack(dir: string, locations: Omit<PackLocations, 'roots'> = 
   for (const id of Object.keys(manifest.criteria)) if (!used.has(id)) fail(`criteria: "${id}" is not a criterion of the CQL`);
   for (const [i, s] of manifest.suggestions.entries()) {
     for (const id of s.criteria) if (!used.has(id)) fail(`suggestions[${i}]: "${id}" is not a criterion of the CQL`);
+  }
+  for (const [i, r] of manifest.overrideReasons.entries()) {
+    for (const id of r.criteria ?? []) if (!used.has(id)) fail(`overrideReasons[${i}]: "${id}" is not a criterion of the CQL`);
   }
   if (manifest.externalCriteria === undefined && pathways.some((p) => manifest.pathways[p].externalCriteria)) {
     fail('pathways: a pathway refers to externalCriteria, which the pack does not describe');
@@ -139,6 +144,26 @@ export function loadPack(dir: string, locations: Omit<PackLocations, 'roots'> = 
     valueSetDir: path.join(dir, 'valuesets'),
     hooksDir: path.join(dir, 'hooks'),
   };
+}
+
+/** Each value set the CQL declares, by its CQL name, as the distinct displays of its concepts (files by canonical URL). */
+function valueSetNames(elm: ElmLibrary, valueSetDir: string): Map<string, ParameterValue> {
+  const defs = elm.library.valueSets?.def ?? [];
+  if (defs.length === 0 || !fs.existsSync(valueSetDir)) return new Map();
+  const byUrl = new Map<string, string[]>();
+  for (const file of fs.readdirSync(valueSetDir).filter((f) => f.endsWith('.json'))) {
+    try {
+      const vs = JSON.parse(fs.readFileSync(path.join(valueSetDir, file), 'utf8')) as {
+        url?: string;
+        compose?: { include?: Array<{ concept?: Array<{ display?: string }> }> };
+      };
+      const displays = (vs.compose?.include ?? []).flatMap((i) => (i.concept ?? []).map((c) => c.display)).filter((d): d is string => !!d);
+      if (typeof vs.url === 'string') byUrl.set(vs.url, [...new Set(displays)]);
+    } catch {
+      // An unreadable value set file stops startup in the engine's loader, which names it.
+    }
+  }
+  return new Map(defs.filter((d) => byUrl.has(d.id)).map((d) => [d.name, byUrl.get(d.id) as string[]]));
 }
 
 function readElm(file: string, fail: (what: string) => never): ElmLibrary {
@@ -186,7 +211,7 @@ function readSetting(env: NodeJS.ProcessEnv, name: string, setting: PackSetting)
   }
 }
 
-// `{Parameter Name}` or `{Parameter Name|percent}`; parameter names start with a capital letter.
+// `{Parameter Name}` or `{Parameter Name|percent}`; parameter (and value set) names start with a capital letter.
 const PLACEHOLDER = /\{([A-Z][A-Za-z0-9 _-]*?)(?:\|([a-z-]+))?\}/g;
 const NOT_TEXT = new Set(['$comment', 'id', 'cql', 'settings', 'codeSystemNames', 'effective']);
 
@@ -195,7 +220,7 @@ function fillTexts(manifest: PackManifest, values: ReadonlyMap<string, Parameter
   const fill = (value: unknown, where: string): unknown => {
     if (typeof value === 'string') {
       return value.replace(PLACEHOLDER, (_match, name: string, format: string | undefined) => {
-        if (!values.has(name)) fail(`${where}: {${name}} is not a parameter of the CQL`);
+        if (!values.has(name)) fail(`${where}: {${name}} is not a parameter or value set of the CQL`);
         if (format !== undefined && !PARAMETER_FORMATS.includes(format as ParameterFormat)) {
           fail(`${where}: unknown format |${format} (use ${PARAMETER_FORMATS.join(', ')})`);
         }

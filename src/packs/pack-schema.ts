@@ -20,6 +20,43 @@ export interface PackCriterionText {
   explanation: string;
   /** A sentence the card adds when the criterion is not met. */
   cardTextWhenNotMet?: string;
+  /** The criterion in a few plain words, lower case: the card's summary and lists (default: the title). */
+  short?: string;
+  /** What to add to the record when the criterion is not documented, following its short name (default: the note). */
+  toDocument?: string;
+}
+
+export type PackStatus = 'met' | 'not-met' | 'not-documented' | 'not-applicable';
+
+/** An override reason the cards offer; with `criteria` or `statuses`, only on cards with such a gap. */
+export interface PackOverrideReason extends PackCoding {
+  /** Offered only when one of these criteria is a gap (default: any criterion). */
+  criteria?: string[];
+  /** Offered only for gaps with one of these statuses (default: not met or not documented). */
+  statuses?: Array<'not-met' | 'not-documented'>;
+}
+
+/**
+ * The card's own words. Placeholders in braces are filled by the card builder: {order} (procedure and code),
+ * {policy}, {count}, {group}, {names}, {gaps}, {date}, {pathway}, {pathways}, {keys}.
+ */
+export interface PackCardText {
+  summaryGaps: string;
+  summaryNotMet: string;
+  summaryToDocument: string;
+  summaryNames: string;
+  summaryMore: string;
+  summaryClean: string;
+  summaryUndetermined: string;
+  orderDate: string;
+  indication: string;
+  otherPathways: string;
+  /** Heading of each status's part of the detail. */
+  sections: Record<PackStatus, string>;
+  /** A distinct mark for each status. */
+  markers: Record<PackStatus, string>;
+  latestOutsideWindow: string;
+  partialRecord: string;
 }
 
 export interface PackPathway {
@@ -82,16 +119,23 @@ export interface PackManifest {
   externalCriteria?: { name: string; card: string; page: string };
   criteria: Record<string, PackCriterionText>;
   suggestions: PackSuggestion[];
-  overrideReasons: PackCoding[];
+  overrideReasons: PackOverrideReason[];
+  card: PackCardText;
   page: { heading: string; sections: PackPageSection[]; criteriaHeading: string; closing: string[] };
 }
 
 const text = { type: 'string', minLength: 1 } as const;
+const statusTexts = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['met', 'not-met', 'not-documented', 'not-applicable'],
+  properties: { met: text, 'not-met': text, 'not-documented': text, 'not-applicable': text },
+} as const;
 
 export const packSchema: JSONSchemaType<PackManifest> = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'title', 'effective', 'source', 'label', 'cql', 'settings', 'codeSystemNames', 'phases', 'allPhases', 'pathways', 'undeterminedDetail', 'criteria', 'suggestions', 'overrideReasons', 'page'],
+  required: ['id', 'title', 'effective', 'source', 'label', 'cql', 'settings', 'codeSystemNames', 'phases', 'allPhases', 'pathways', 'undeterminedDetail', 'criteria', 'suggestions', 'overrideReasons', 'card', 'page'],
   properties: {
     $comment: { type: 'string', nullable: true },
     id: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
@@ -161,7 +205,13 @@ export const packSchema: JSONSchemaType<PackManifest> = {
         type: 'object',
         additionalProperties: false,
         required: ['title', 'explanation'],
-        properties: { title: text, explanation: text, cardTextWhenNotMet: { ...text, nullable: true } },
+        properties: {
+          title: text,
+          explanation: text,
+          cardTextWhenNotMet: { ...text, nullable: true },
+          short: { ...text, nullable: true },
+          toDocument: { ...text, nullable: true },
+        },
       },
     },
     suggestions: {
@@ -198,7 +248,42 @@ export const packSchema: JSONSchemaType<PackManifest> = {
     },
     overrideReasons: {
       type: 'array',
-      items: { type: 'object', additionalProperties: false, required: ['system', 'code', 'display'], properties: { system: text, code: text, display: text } },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['system', 'code', 'display'],
+        properties: {
+          system: text,
+          code: text,
+          display: text,
+          criteria: { type: 'array', items: text, minItems: 1, nullable: true },
+          statuses: { type: 'array', items: { type: 'string', enum: ['not-met', 'not-documented'] }, minItems: 1, nullable: true },
+        },
+      },
+    },
+    card: {
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'summaryGaps', 'summaryNotMet', 'summaryToDocument', 'summaryNames', 'summaryMore', 'summaryClean', 'summaryUndetermined',
+        'orderDate', 'indication', 'otherPathways', 'sections', 'markers', 'latestOutsideWindow', 'partialRecord',
+      ],
+      properties: {
+        summaryGaps: text,
+        summaryNotMet: text,
+        summaryToDocument: text,
+        summaryNames: text,
+        summaryMore: text,
+        summaryClean: text,
+        summaryUndetermined: text,
+        orderDate: text,
+        indication: text,
+        otherPathways: text,
+        sections: statusTexts,
+        markers: statusTexts,
+        latestOutsideWindow: text,
+        partialRecord: text,
+      },
     },
     page: {
       type: 'object',

@@ -1,5 +1,6 @@
 import type { CriterionResult, PolicyEvaluation } from '../engine/types';
-import { buildCard, buildEvaluationFailedCard, escapeMarkdown, SUMMARY_MAX, type CardContext } from './cards';
+import { buildCard, buildEvaluationFailedCard, type CardContext } from './cards';
+import { escapeMarkdown, SUMMARY_MAX } from './card-text';
 import type { HookName } from '../cds-hooks/types';
 import { loadPacks } from '../packs/load-packs';
 
@@ -51,10 +52,39 @@ describe('indicator', () => {
 });
 
 describe('summary', () => {
-  it('names the procedure and counts what is not met and not documented', () => {
+  it('names the procedure, counts the gaps and names as many as fit, not met first', () => {
     const { summary } = buildCard(withGaps, context('order-sign'));
-    expect(summary).toBe('Intrathecal drug delivery implant (CPT 62362): 1 criterion not met, 2 not documented (policy 2022T0626C)');
+    expect(summary).toBe(
+      'Intrathecal drug delivery implant (CPT 62362): 1 not met (6 months of conservative therapy); 2 to document',
+    );
     expect(summary.length).toBeLessThan(140);
+  });
+
+  it('names every gap when they fit', () => {
+    const two = evaluation([met('age-18'), { id: 'cnmp-psych-clearance', status: 'not-documented' }, { id: 'cnmp-etiology', status: 'not-documented' }]);
+    expect(buildCard(two, context('order-sign')).summary).toBe(
+      'Intrathecal drug delivery implant (CPT 62362): 2 to document (psychological evaluation, cause of the pain)',
+    );
+  });
+
+  it('names the first gaps and counts the rest when not all fit', () => {
+    const ids = ['metastases-documented', 'icp-documented', 'life-expectancy-documented', 'prior-treatments-documented', 'trial-completed', 'trial-pain-reduction-documented'];
+    const cancer = evaluation(ids.map((id): CriterionResult => ({ id, status: 'not-documented' })), { pathway: 'cancer-pain' });
+    const { summary } = buildCard(cancer, context('order-sign'));
+    expect(summary.length).toBeLessThan(140);
+    expect(summary).toMatch(/: 6 to document \(metastases, intracranial pressure, .*\+\d more\)$/);
+  });
+
+  it('falls back to counts when no name fits', () => {
+    const many = evaluation(
+      ['cnmp-etiology', 'cnmp-no-further-treatment', 'cnmp-conservative-6mo', 'cnmp-conservative-failure', 'cnmp-psych-clearance', 'trial-completed'].map(
+        (id, i): CriterionResult => ({ id, status: i < 3 ? 'not-met' : 'not-documented' }),
+      ),
+      { code: { system: 'http://www.ama-assn.org/go/cpt', code: '6'.repeat(60) } },
+    );
+    const { summary } = buildCard(many, context('order-sign'));
+    expect(summary.length).toBeLessThan(140);
+    expect(summary).toMatch(/: 3 not met; 3 to document$/);
   });
 
   it('says so when everything is met', () => {
@@ -75,41 +105,70 @@ describe('summary', () => {
 });
 
 describe('detail', () => {
-  it('lists every criterion with its status and note as a Markdown checklist', () => {
-    const lines = buildCard(withGaps, context('order-sign')).detail!.split('\n').filter((l) => l.startsWith('- ['));
-    expect(lines).toEqual([
-      '- [x] **Age 18 or older** (`age-18`) — met: ok',
-      '- [ ] **6 months of conservative therapy** (`cnmp-conservative-6mo`) — not met: 4 months',
-      '- [ ] **Psychological evaluation without untreated psychiatric or substance-use condition** (`cnmp-psych-clearance`) — not documented',
-      '- [ ] **Cause of the pain documented** (`cnmp-etiology`) — not documented',
+  const detailOf = (e: PolicyEvaluation, extra: Partial<CardContext> = {}) => buildCard(e, { ...context('order-sign'), ...extra }).detail!;
+
+  it('leads with what blocks the order, then what to add, then one line for what is met', () => {
+    const detail = detailOf(withGaps);
+    expect(detail.split('\n\n').slice(1)).toEqual([
+      '**✗ Not met: blocks the order**',
+      '- ✗ **6 months of conservative therapy**: 4 months',
+      '**☐ To document**',
+      '- ☐ **Psychological evaluation**: add one from the last 12 months.\n' +
+        "- ☐ **Cause of the pain**: add the diagnosis causing the pain as an active condition (the order's own reason does not count).",
+      '**✓ Met:** Age 18 or older',
+      // A card with suggestions has no links (CRD), so the policy page is named last in the detail.
+      '[What this service checks for policy 2022T0626C](https://cds.example.org/policy/2022T0626C)',
     ]);
   });
 
+  it('marks the four statuses distinctly and lists what is not applicable last', () => {
+    const detail = detailOf(evaluation([met('age-18'), { id: 'trial-completed', status: 'not-applicable' }, { id: 'cnmp-etiology', status: 'not-met' }]));
+    const markers = pack.manifest.card.markers;
+    expect(new Set(Object.values(markers)).size).toBe(4);
+    expect(detail.indexOf(markers['not-met'])).toBeLessThan(detail.indexOf(markers.met));
+    expect(detail.endsWith(`**${markers['not-applicable']} Not applicable:** Completed trial`)).toBe(true);
+  });
+
+  it('states the order date the windows count from once, and the latest record outside a window', () => {
+    const detail = detailOf(withGaps, { orderDate: '2026-06-15', latestOutsideWindow: { 'cnmp-psych-clearance': '2025-03-02' } });
+    expect(detail.startsWith('Order date 2026-06-15: every look-back window counts back from it. Indication: **chronic intractable non-malignant pain**.')).toBe(true);
+    expect(detail.match(/2026-06-15/g)).toHaveLength(1);
+    expect(detail).toContain('- ☐ **Psychological evaluation**: add one from the last 12 months. Latest on record: 2025-03-02, outside the window.');
+  });
+
+  it('shows no FHIR or criterion ids', () => {
+    const detail = detailOf(withGaps, { orderDate: '2026-06-15' });
+    for (const id of ['ServiceRequest', 'sr1', 'Patient/p1', ...withGaps.criteria.map((c) => c.id)]) expect(detail).not.toContain(id);
+  });
+
   it.each(['cancer-pain', 'spasticity'] as const)('says InterQual decides medical necessity on the %s pathway', (pathway) => {
-    const detail = buildCard(evaluation([met('age-18')], { pathway }), context('order-sign')).detail!;
+    const detail = detailOf(evaluation([met('age-18')], { pathway }));
     expect(detail).toContain('InterQual CP: Procedures, Epidural or Intrathecal Catheter Placement');
   });
 
   it('does not mention InterQual on the chronic non-malignant pain pathway', () => {
-    expect(buildCard(allMet, context('order-sign')).detail).not.toContain('InterQual');
+    expect(detailOf(allMet)).not.toContain('InterQual');
   });
 
   it('says the policy does not address individuals under 18 when age-18 is not met', () => {
     const young = evaluation([{ id: 'age-18', status: 'not-met', note: 'age 16' }], { pathway: 'spasticity' });
-    expect(buildCard(young, context('order-sign')).detail).toContain('The policy does not address individuals under 18.');
-    expect(buildCard(allMet, context('order-sign')).detail).not.toContain('under 18');
+    expect(detailOf(young)).toContain('The policy does not address individuals under 18.');
+    expect(detailOf(allMet)).not.toContain('under 18');
   });
 
   it('shows notes as text, not as links or HTML', () => {
-    const hostile = evaluation([{ id: 'age-18', status: 'met', note: '[click](http://evil.example) <img src=x> *bold*' }]);
-    const detail = buildCard(hostile, context('order-sign')).detail!;
-    expect(detail).toContain('\\[click\\](http://evil.example) \\<img src=x\\> \\*bold\\*');
+    const hostile = evaluation([{ id: 'age-18', status: 'not-met', note: '[click](http://evil.example) <img src=x> *bold*' }]);
+    expect(detailOf(hostile)).toContain('\\[click\\](http://evil.example) \\<img src=x\\> \\*bold\\*');
     expect(escapeMarkdown('a\nb')).toBe('a b');
   });
 
   it('names the other pathways found', () => {
-    const detail = buildCard(evaluation([met('age-18')], { pathway: 'cancer-pain', otherPathways: ['chronic-non-malignant-pain'] }), context('order-sign')).detail!;
+    const detail = detailOf(evaluation([met('age-18')], { pathway: 'cancer-pain', otherPathways: ['chronic-non-malignant-pain'] }));
     expect(detail).toContain('Other indications on the record: chronic intractable non-malignant pain.');
+  });
+
+  it('warns that a partly read record may hold what is shown as to document', () => {
+    expect(detailOf(withGaps, { partialKeys: ['observations'] })).toMatch(/Part of the record was not read \(observations: /);
   });
 });
 
@@ -125,9 +184,26 @@ describe('card fields', () => {
     expect(card.links).toEqual([{ label: expect.any(String), url: PAGE, type: 'absolute' }]);
   });
 
-  it('offers override reasons on warning cards only', () => {
-    const codes = buildCard(withGaps, context('order-sign')).overrideReasons?.map((c) => c.code);
-    expect(codes).toEqual(['documented-elsewhere', 'clinical-judgement', 'patient-declined-evaluation']);
+  it('offers override reasons on warning cards only, those that fit the card\'s gaps', () => {
+    const codes = (e: PolicyEvaluation) => buildCard(e, context('order-sign')).overrideReasons?.map((c) => c.code);
+    expect(codes(withGaps)).toEqual(['documented-elsewhere', 'clinical-judgement', 'patient-declined-evaluation']);
+    // No evaluation gap: no "declined the evaluation".
+    expect(codes(evaluation([met('cnmp-psych-clearance'), { id: 'cnmp-conservative-6mo', status: 'not-met' }]))).toEqual([
+      'documented-elsewhere',
+      'clinical-judgement',
+    ]);
+    // A psychological evaluation that was done and found a condition is a finding, not a missing record.
+    expect(codes(evaluation([{ id: 'cnmp-psych-clearance', status: 'not-met' }]))).toEqual(['documented-elsewhere', 'clinical-judgement']);
+    expect(codes(evaluation([{ id: 'trial-completed', status: 'not-documented' }]))).toEqual([
+      'documented-elsewhere',
+      'clinical-judgement',
+      'trial-results-pending',
+    ]);
+    expect(buildCard(withGaps, context('order-sign')).overrideReasons![0]).toEqual({
+      system: 'http://intrathecal-cds.example.org/fhir/CodeSystem/override-reason',
+      code: 'documented-elsewhere',
+      display: 'Documented elsewhere (not in this record)',
+    });
     expect(buildCard(withGaps, context('order-select')).overrideReasons).toBeUndefined();
     expect(buildCard(allMet, context('order-sign')).overrideReasons).toBeUndefined();
   });

@@ -1,18 +1,19 @@
 /**
- * `npm start`: the embedded sandbox for testers. Starts the in-memory FHIR server on SANDBOX_FHIR_PORT,
- * loads every fixture patient into it, starts the CDS service on PORT with client trust off (unless
+ * `npm start`: the embedded sandbox for testers. Starts the in-memory FHIR server on SANDBOX_FHIR_PORT in a
+ * thread of its own (so its searches and transactions never hold up hook calls), loads every fixture patient
+ * into it, starts the CDS service on PORT with client trust off (unless
  * CDS_TRUST_CLIENTS says otherwise), and prints where everything is and one curl command that returns a card.
  */
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { PROJECT_ROOT as ROOT } from '../project-root';
-import { listBundleFiles, seedFhirServer, startFhirServer } from './fhir-server';
+import { listBundleFiles, seedFhirServer, startFhirServerThread } from './fhir-server';
 import { startCdsService } from '../server/start-cds-service';
 
 
 async function main(): Promise<void> {
   const { sandboxFhirPort } = loadConfig();
-  const fhir = await startFhirServer({ port: sandboxFhirPort, host: '127.0.0.1' });
+  const fhir = await startFhirServerThread({ port: sandboxFhirPort, host: '127.0.0.1' });
   const seeded = await seedFhirServer(fhir.baseUrl, listBundleFiles(path.join(ROOT, 'fixtures', 'patients')));
   const cds = await startCdsService({ trustClientsByDefault: false, requireCoverageByDefault: false, host: '127.0.0.1', onClosed: () => fhir.close() });
   const fhirUrl = `http://localhost:${sandboxFhirPort}/fhir`;

@@ -6,12 +6,24 @@
  */
 import type { Page } from 'puppeteer-core';
 import type { Card } from '../../src/cds-hooks/types';
+import type { CriterionStatus, PolicyEvaluation } from '../../src/engine/types';
+import { loadPacks } from '../../src/packs/load-packs';
+import { STATUS_ORDER } from '../../src/presentation/card-text';
 import { launchChromium, renderCards, type RenderedCard, type RunningChromium } from '../support/card-browser';
 import { readFixtureTable } from '../support/fixture-table';
 import { startFixtureService, type FixtureService } from '../support/fixture-service';
 
 /** The fixture requests that yield cards (the others are covered by the HTTP suites). */
 const requestNames = [...new Set(readFixtureTable().filter((r) => r.criteria !== 'no card').map((r) => r.request))];
+
+const [pack] = loadPacks();
+const markers = pack.manifest.card.markers;
+
+/** The status marks in the order the page shows them. */
+function statusSequence(text: string): CriterionStatus[] {
+  const byMarker = new Map(STATUS_ORDER.map((status) => [markers[status], status]));
+  return [...text].flatMap((ch) => (byMarker.has(ch) ? [byMarker.get(ch)!] : []));
+}
 
 let service: FixtureService;
 let chromium: RunningChromium;
@@ -60,6 +72,30 @@ describe.each(requestNames)('%s, rendered in Chromium', (name) => {
     for (const card of rendered.get(name)!) {
       expect(card.summary.length).toBeLessThan(140);
       expect(card.summaryLines).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('shows the gaps first: not met, then to document, then met and not applicable', () => {
+    for (const [i, card] of rendered.get(name)!.entries()) {
+      const evaluation = cards.get(name)![i].extension!['policy-evaluation'] as PolicyEvaluation;
+      const sequence = statusSequence(card.detailText);
+      const ranks = sequence.map((status) => STATUS_ORDER.indexOf(status));
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+      for (const c of evaluation.criteria) expect(sequence).toContain(c.status);
+      const gaps = evaluation.criteria.filter((c) => c.status === 'not-met' || c.status === 'not-documented');
+      if (gaps.length > 0) expect([markers['not-met'], markers['not-documented']]).toContain(card.detailItems[0]?.trim().charAt(0));
+    }
+  });
+
+  it('keeps FHIR and criterion ids out of what the clinician reads, and states the order date once', () => {
+    for (const [i, card] of rendered.get(name)!.entries()) {
+      const evaluation = cards.get(name)![i].extension!['policy-evaluation'] as PolicyEvaluation;
+      const text = `${card.summary}\n${card.detailText}`;
+      const ids = [evaluation.order, ...evaluation.criteria.map((c) => c.id), ...evaluation.criteria.flatMap((c) => c.evidence ?? [])];
+      expect(ids.filter((id) => text.includes(id))).toEqual([]);
+      expect(text).not.toMatch(/\b(ServiceRequest|DeviceRequest|Observation|Condition|Procedure)\//);
+      const orderDateLead = pack.manifest.card.orderDate.split('{date}')[0];
+      expect(card.detailText.split(orderDateLead)).toHaveLength(2);
     }
   });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Bundle, FhirResource, Observation } from 'fhir/r4';
 import request from 'supertest';
 import { loadPolicyEngine } from '../../src/engine/engine';
+import { loadPacks } from '../../src/packs/load-packs';
 import type { PolicyEngine, PolicyEvaluation } from '../../src/engine/types';
 import { listBundleFiles, seedFhirServer, startFhirServer, type RunningFhirServer } from '../../src/sandbox/fhir-server';
 import type { Card } from '../../src/cds-hooks/types';
@@ -16,6 +17,7 @@ import { FIXTURES_DIR, readFixtureTable, type FixtureTableRow } from '../support
 import { emptyValuePaths, makeApp } from './helpers';
 
 const rows = readFixtureTable();
+const [pack] = loadPacks();
 const requestNames = [...new Set(rows.map((r) => r.request))];
 
 let engine: PolicyEngine;
@@ -107,7 +109,14 @@ describe.each(requestNames)('fixture request %s, record fetched from the FHIR se
       const gaps = e.criteria.filter((c) => c.status === 'not-met' || c.status === 'not-documented').length;
       const clean = gaps === 0 && e.pathway !== 'undetermined';
       expect(card.indicator).toBe(clean ? 'info' : hook === 'order-sign' ? 'warning' : 'info');
-      for (const c of e.criteria) expect(card.detail).toContain(`(\`${c.id}\`)`);
+      // Clinician text names criteria in words; ids and references stay in the extension.
+      for (const c of e.criteria) {
+        expect(card.detail).toContain(pack.manifest.card.markers[c.status]);
+        expect(card.detail).toContain((pack.manifest.criteria[c.id].short ?? '').slice(1));
+      }
+      for (const id of [e.order, ...e.criteria.map((c) => c.id), ...e.criteria.flatMap((c) => c.evidence ?? [])]) {
+        expect(`${card.summary}\n${card.detail}`).not.toContain(id);
+      }
       if (e.pathway === 'cancer-pain' || e.pathway === 'spasticity') expect(card.detail).toContain('InterQual');
       if (e.criteria.some((c) => c.id === 'age-18' && c.status === 'not-met')) {
         expect(card.detail).toContain('does not address individuals under 18');

@@ -164,6 +164,21 @@ describe('order-sign (a CRD primary hook)', () => {
     expect(sub(ext[1], 'covered')[0].valueCode).toBe('covered');
   });
 
+  it('sends no update when the order already carries the same assertion (CRD resp-35), and one when it changed', async () => {
+    const body = (o: ServiceRequest) => signRequest({ prefetch: prefetchWith(coverage('cov-1')) }, { draftOrders: draftBundle(o) });
+    // One host, as an EHR sees it (supertest would give each call its own port, so another policy-link URL).
+    const send = (o: ServiceRequest) => request(app).post(SIGN).set('Host', 'cds.example.org').send(body(o));
+    const first = await send(order('pump-1')).expect(200);
+    const annotated = first.body.systemActions[0].resource as ServiceRequest;
+    const again = await send(annotated).expect(200);
+    expect(again.body.systemActions).toEqual([]);
+    expect(again.body.cards).toHaveLength(1);
+    // The same order now judged differently (its criteria are no longer a gap): a new assertion.
+    const changed = await send({ ...annotated, id: 'pump-clean-1' }).expect(200);
+    expect(changed.body.systemActions).toHaveLength(1);
+    expect(changed.body.systemActions[0].resource.extension).toHaveLength(1);
+  });
+
   it('answers not-covered naming the criterion not met, and covered with documentation needed for a gap', async () => {
     const draftOrders = draftBundle(order('pump-notmet-1'), order('pump-gap-1'), order('pump-clean-1'));
     const res = await request(app).post(SIGN).send(signRequest({ prefetch: prefetchWith(coverage('cov-1')) }, { draftOrders })).expect(200);

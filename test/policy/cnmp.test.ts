@@ -51,9 +51,25 @@ describe('cnmp-etiology', () => {
   });
 
   test('a reasonReference to an active CNMP Condition documents it', async () => {
-    const cnmpCondition = condition(icd('G89.4'));
+    const cnmpCondition = condition(icd('G90.511'));
     const evaluation = await evaluateImplant(engine, [cnmpCondition], implantOrder({ reasonReference: [cnmpCondition] }));
     expect(criterion(evaluation, 'cnmp-etiology')).toMatchObject({ status: 'met', evidence: [ref(cnmpCondition)] });
+  });
+
+  test.each([
+    ['G89.29 other chronic pain', icd('G89.29')],
+    ['G89.4 chronic pain syndrome', icd('G89.4')],
+    ['SNOMED 82423001 chronic pain', sct('82423001')],
+  ])('%s alone puts the patient on the pathway but documents no etiology', async (_label, code) => {
+    const bare = condition(code);
+    const evaluation = await evaluateImplant(engine, [bare], implantOrder({ reasonReference: [bare] }));
+    expect(evaluation.pathway).toBe('chronic-non-malignant-pain');
+    expect(criterion(evaluation, 'cnmp-etiology')).toMatchObject({ status: 'not-documented', evidence: [ref(bare)] });
+  });
+
+  test('chronic pain due to trauma (G89.21) names its cause: met', async () => {
+    const trauma = condition(icd('G89.21'));
+    expect(criterion(await evaluateImplant(engine, [trauma]), 'cnmp-etiology')).toMatchObject({ status: 'met', evidence: [ref(trauma)] });
   });
 
   test('a reasonReference to a resolved CNMP Condition picks the pathway but does not document the etiology', async () => {

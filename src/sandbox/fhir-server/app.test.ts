@@ -1,4 +1,4 @@
-import type { Bundle, CapabilityStatement, Condition, FhirResource, Observation, OperationOutcome, Patient } from 'fhir/r4';
+import type { Bundle, CapabilityStatement, Condition, Encounter, FhirResource, Observation, OperationOutcome, Patient } from 'fhir/r4';
 import pino from 'pino';
 import request from 'supertest';
 import { createFhirApp } from './app';
@@ -158,11 +158,75 @@ describe('transactions', () => {
     expect((await fhirFetch(`${base}/Patient/tx-never`)).status).toBe(404);
   });
 
-  it('refuses a transaction with more PUT entries than Medplum allows, saying so', async () => {
-    const many = transaction(Array.from({ length: 51 }, (_, i) => patient(`many-${i}`)));
-    const reply = await fhirFetch<OperationOutcome>(base, postJson(many));
+  it('stores a transaction of 600 PUT entries, far past the 50 updates Medplum allows', async () => {
+    const many = transaction(Array.from({ length: 600 }, (_, i) => patient(`many-${i}`)));
+    const reply = await fhirFetch<Bundle>(base, postJson(many));
+    expect(reply.status).toBe(200);
+    expect(reply.body.entry).toHaveLength(600);
+    expect((await fhirFetch<Patient>(`${base}/Patient/many-599`)).body.name?.[0]?.given).toEqual(['many-599']);
+  });
+
+  it('undoes every write of a transaction when a later entry fails, naming that entry', async () => {
+    const kept = await fhirFetch<Patient>(`${base}/Patient/rb-kept`, putJson(patient('rb-kept')));
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: patient('rb-new'), request: { method: 'PUT', url: 'Patient/rb-new' } },
+        { resource: { ...patient('rb-kept'), active: false }, request: { method: 'PUT', url: 'Patient/rb-kept' } },
+        { resource: patient('rb-kept'), request: { method: 'PUT', url: 'Patient/rb-kept', ifMatch: 'W/"not-the-version"' } },
+      ],
+    };
+    const reply = await fhirFetch<OperationOutcome>(base, postJson(bundle));
+    expect(reply.status).toBe(412);
+    expect(reply.body.issue[0].expression).toEqual(['Bundle.entry[2]']);
+    expect((await fhirFetch(`${base}/Patient/rb-new`)).status).toBe(404);
+    const after = await fhirFetch<Patient>(`${base}/Patient/rb-kept`);
+    expect(after.body.active).toBeUndefined();
+    expect(after.headers.get('etag')).toBe(kept.headers.get('etag'));
+    const history = await fhirFetch<Bundle>(`${base}/Patient/rb-kept/_history`);
+    expect(history.body.entry).toHaveLength(1);
+  });
+
+  it('resolves a conditional reference to the one stored resource it matches', async () => {
+    const npi = 'http://hl7.org/fhir/sid/us-npi';
+    await fhirFetch(`${base}/Practitioner/doc-1`, putJson({ resourceType: 'Practitioner', id: 'doc-1', identifier: [{ system: npi, value: '9999912345' }] }));
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: {
+            resourceType: 'Encounter',
+            id: 'enc-cond',
+            status: 'finished',
+            class: { code: 'AMB' },
+            participant: [{ individual: { reference: `Practitioner?identifier=${npi}|9999912345` } }],
+          },
+          request: { method: 'PUT', url: 'Encounter/enc-cond' },
+        },
+      ],
+    };
+    expect((await fhirFetch(base, postJson(bundle))).status).toBe(200);
+    const stored = await fhirFetch<Encounter>(`${base}/Encounter/enc-cond`);
+    expect(stored.body.participant?.[0]?.individual?.reference).toBe('Practitioner/doc-1');
+  });
+
+  it('fails a bundle whose conditional reference matches nothing, naming where it is', async () => {
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: { resourceType: 'Observation', id: 'obs-cond', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient?identifier=urn:x|none' } },
+          request: { method: 'PUT', url: 'Observation/obs-cond' },
+        },
+      ],
+    };
+    const reply = await fhirFetch<OperationOutcome>(base, postJson(bundle));
     expect(reply.status).toBe(400);
-    expect(reply.body.issue[0].diagnostics).toContain('at most 50 PUT/PATCH entries per transaction (this one has 51)');
+    expect(reply.body.issue[0].expression).toEqual(['Bundle.entry[0].resource.subject.reference']);
+    expect((await fhirFetch(`${base}/Observation/obs-cond`)).status).toBe(404);
   });
 
   it('answers a batch with one response per entry', async () => {

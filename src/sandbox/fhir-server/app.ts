@@ -5,12 +5,15 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { loadFhirDefinitions } from './definitions';
+import type { IndexedRepository } from './indexed-repository';
 import { FhirHttpError, operationOutcome } from './outcome';
 import { JSON_TYPES, fhirRoutes, send } from './routes';
 
 export interface FhirAppOptions {
   /** Receives one line per request (method, route shape, status, ms) and internal errors; silent without. */
   logger?: Logger;
+  /** The store to serve; a new empty one by default. */
+  repository?: IndexedRepository;
 }
 
 const MAX_BODY = '20mb';
@@ -27,7 +30,7 @@ export function createFhirApp(options: FhirAppOptions = {}): Express {
     requestLog(options.logger),
     express.json({ type: JSON_TYPES, limit: MAX_BODY }),
     express.text({ type: 'application/x-www-form-urlencoded', limit: MAX_BODY }),
-    fhirRoutes(),
+    fhirRoutes(options.repository),
     errorHandler(options.logger),
   );
   app.use((req, res) => {

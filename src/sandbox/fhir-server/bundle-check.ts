@@ -1,6 +1,6 @@
 /**
- * Up-front checks of a transaction or batch Bundle. Medplum's MemoryRepository cannot roll a transaction back,
- * and it stores any resourceType it is given; checking every entry before the first write turns the usual
+ * Up-front checks of a transaction or batch Bundle. The repository stores any resourceType it is given, and a
+ * failed transaction is only undone after it ran; checking every entry before the first write turns the usual
  * mistakes (unknown type, id that disagrees with the URL, missing request) into one 400 that names the entry,
  * with nothing written. Search entries get the same rewriting as a search over HTTP.
  */
@@ -10,8 +10,6 @@ import { badRequest } from './outcome';
 import { MAX_PAGE_SIZE, normalizeSearch, repositoryQuery } from './search-params';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
-/** Medplum's fixed limit of update entries per transaction. */
-const MAX_TRANSACTION_UPDATES = 50;
 
 /** Returns the Bundle to hand to Medplum; throws FhirHttpError when a check fails. */
 export function checkBundle(body: unknown): Bundle {
@@ -25,14 +23,6 @@ export function checkBundle(body: unknown): Bundle {
   }
   if (!Array.isArray(bundle.entry) || bundle.entry.length === 0) {
     throw badRequest('The Bundle has no entries', 'Bundle.entry');
-  }
-  const updates = bundle.entry.filter((e) => e?.request?.method === 'PUT' || e?.request?.method === 'PATCH').length;
-  if (bundle.type === 'transaction' && updates > MAX_TRANSACTION_UPDATES) {
-    throw badRequest(
-      `The embedded FHIR sandbox takes at most ${MAX_TRANSACTION_UPDATES} PUT/PATCH entries per transaction ` +
-        `(this one has ${updates}); split the Bundle`,
-      'Bundle.entry',
-    );
   }
   return { ...bundle, entry: bundle.entry.map((entry, i) => checkEntry(entry, `Bundle.entry[${i}]`)) };
 }

@@ -34,7 +34,7 @@ function build(): CapabilityStatement {
     date: new Date().toISOString(),
     publisher: 'intrathecal-pump-cds development sandbox',
     kind: 'instance',
-    software: { name: 'Embedded FHIR sandbox on @medplum/fhir-router MemoryRepository' },
+    software: { name: 'Embedded FHIR sandbox on @medplum/fhir-router, in memory' },
     fhirVersion: '4.0.1',
     format: ['json', 'application/fhir+json'],
     rest: [

@@ -1,30 +1,32 @@
 /**
- * The FHIR REST interactions under /fhir. Thin handlers: check the request, let Medplum's FhirRouter and its
- * MemoryRepository do the work, and add what Medplum leaves to the HTTP layer (status codes, Location/ETag,
- * paging links, OperationOutcomes that name the problem). Every fhirRoutes() has its own repository, so every
- * server has its own data.
+ * The FHIR REST interactions under /fhir. Thin handlers: check the request, let Medplum's FhirRouter over our
+ * IndexedRepository do the work, and add what Medplum leaves to the HTTP layer (status codes, Location/ETag,
+ * paging links, OperationOutcomes that name the problem). Every fhirRoutes() has its own repository unless it is
+ * given one, so every server has its own data.
  */
 import { getStatus, isOk } from '@medplum/core';
-import { FhirRouter, MemoryRepository, type FhirResponse, type HttpMethod } from '@medplum/fhir-router';
+import { FhirRouter, type FhirResponse, type HttpMethod } from '@medplum/fhir-router';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Bundle, Resource } from 'fhir/r4';
 import { checkBundle } from './bundle-check';
 import { capabilityStatement } from './capability';
 import { isFhirId, isKnownResourceType } from './definitions';
+import { IndexedRepository } from './indexed-repository';
 import { FhirHttpError, badRequest } from './outcome';
 import { decorateSearchset } from './paging';
 import { normalizeSearch, repositoryQuery, type QueryPairs } from './search-params';
+import { failedEntry, resolveConditionalReferences } from './transaction';
 
 export const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir', 'application/json-patch+json'];
 
-export function fhirRoutes(): Router {
-  const repo = new MemoryRepository();
+export function fhirRoutes(repo: IndexedRepository = new IndexedRepository()): Router {
   const medplum = new FhirRouter();
   const routes = express.Router();
 
   const call = (req: Request, method: HttpMethod, url: string, body?: unknown, query: Record<string, string[]> = {}) =>
     medplum.handleRequest(
-      { method, url, pathname: '', body, params: {}, query, headers: req.headers, config: { transactions: true } },
+      // Transactions are run as batches inside repo.transaction() (see transaction.ts), so Medplum's limits on them do not apply.
+      { method, url, pathname: '', body, params: {}, query, headers: req.headers, config: { transactions: false } },
       repo,
     );
 
@@ -33,7 +35,15 @@ export function fhirRoutes(): Router {
   });
 
   routes.post('/', async (req, res) => {
-    reply(req, res, await call(req, 'POST', '', checkBundle(jsonBody(req))));
+    const bundle = await resolveConditionalReferences(checkBundle(jsonBody(req)), repo);
+    if (bundle.type === 'batch') return reply(req, res, await call(req, 'POST', '', bundle));
+    const response = await repo.transaction(
+      () => call(req, 'POST', '', bundle),
+      ([outcome, result]) => !isOk(outcome) || failedEntry(result as Bundle) !== undefined,
+    );
+    const failure = isOk(response[0]) ? failedEntry(response[1] as Bundle) : undefined;
+    if (failure) throw failure;
+    reply(req, res, response);
   });
 
   routes.param('type', (_req, _res, next: NextFunction, type: string) => {

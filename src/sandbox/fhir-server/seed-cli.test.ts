@@ -46,6 +46,19 @@ describe('npm run seed', () => {
     expect(run.stderr.trim()).toMatch(new RegExp(`^seed failed: Could not reach the FHIR server at ${url} \\(ECONNREFUSED`));
   });
 
+  it('splits bundles with --chunk and says how many transactions a file took', async () => {
+    const run = await seed('--fhir-url', server.baseUrl, '--dir', 'src/sandbox/fhir-server/test-data', '--chunk', '2');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/seed-patient-a\.json: 3 resources in \d+ ms \(2 transactions\)/);
+    expect(run.stdout).toMatch(/seed-patient-b\.json: 2 resources in \d+ ms\n/);
+  });
+
+  it('exits 2 when --chunk is not a positive number', async () => {
+    const run = await seed('--fhir-url', server.baseUrl, '--chunk', '0');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--chunk must be at least 1');
+  });
+
   it('exits 2 with the usage when --fhir-url is missing', async () => {
     const run = await seed('--dir', 'src/sandbox/fhir-server/test-data');
     expect(run.code).toBe(2);

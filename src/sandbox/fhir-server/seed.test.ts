@@ -1,13 +1,18 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Bundle } from 'fhir/r4';
+import { gunzipSync } from 'node:zlib';
+import type { Bundle, BundleEntry } from 'fhir/r4';
 import { SeedError, listBundleFiles, seedFhirServer, waitForFhirServer } from './seed';
 import { startFhirServer, type RunningFhirServer } from './server';
 import { closedPort } from '../../../test/support/ports';
 
 const TEST_DATA = path.join(__dirname, 'test-data');
 const GOOD_FILES = [path.join(TEST_DATA, 'seed-patient-a.json'), path.join(TEST_DATA, 'seed-patient-b.json')];
+/** A real Synthea patient: one transaction of 250 POST entries tied together by urn:uuid references. */
+const SYNTHEA = path.join(__dirname, '..', '..', '..', 'fixtures', 'synthea-bench', 'Dusty_Stracke_9fe3de76-2cd4-4c02-936a-8de0b18497dd.json.gz');
 
 let server: RunningFhirServer;
 let scratch: string;
@@ -102,6 +107,85 @@ describe('seedFhirServer', () => {
     });
     const results = await seedFhirServer(server.baseUrl, [needsDoctor, doctor]);
     expect(results.map((r) => path.basename(r.file))).toEqual(['z-practitioner.json', 'a-patient.json']);
+  });
+
+  it('loads a Synthea patient of 250 entries in one transaction, its urn:uuid references made literal', async () => {
+    const text = gunzipSync(readFileSync(SYNTHEA)).toString('utf8');
+    const bundle = JSON.parse(text) as Bundle;
+    const file = scratchFile('synthea.json', text);
+    const [result] = await seedFhirServer(server.baseUrl, [file]);
+    expect(result).toMatchObject({ resources: 250, requests: 1 });
+    const patientId = bundle.entry![0].resource!.id!;
+    const observations = bundle.entry!.filter((e) => e.resource?.resourceType === 'Observation').length;
+    expect(await total(`Observation?patient=${patientId}&_summary=count`)).toBe(observations);
+    const encounter = bundle.entry!.find((e) => e.resource?.resourceType === 'Encounter')!.resource!;
+    expect((await get(`${server.baseUrl}/Encounter/${encounter.id}`)).body.subject.reference).toBe(`Patient/${patientId}`);
+  });
+
+  it('splits a bundle into transactions of at most --chunk entries, each after the ones it refers to', async () => {
+    const received: Bundle[] = [];
+    const capture = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const sent = JSON.parse(body) as Bundle;
+        received.push(sent);
+        const entry = sent.entry!.map(() => ({ response: { status: '200' } }));
+        res.setHeader('Content-Type', 'application/fhir+json');
+        res.end(JSON.stringify({ resourceType: 'Bundle', type: 'transaction-response', entry }));
+      });
+    });
+    await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
+    try {
+      const file = scratchFile('synthea-chunks.json', gunzipSync(readFileSync(SYNTHEA)).toString('utf8'));
+      const url = `http://127.0.0.1:${(capture.address() as AddressInfo).port}/fhir`;
+      const [result] = await seedFhirServer(url, [file], { maxEntriesPerRequest: 40 });
+      expect(result).toMatchObject({ resources: 250, requests: 7 });
+      expect(received.map((b) => b.entry!.length)).toEqual([40, 40, 40, 40, 40, 40, 10]);
+      const sentBefore = new Set<string>();
+      for (const chunk of received) {
+        const here = new Set(chunk.entry!.map((e: BundleEntry) => `${e.resource!.resourceType}/${e.resource!.id}`));
+        for (const e of chunk.entry!) {
+          for (const ref of JSON.stringify(e.resource).match(/"reference":"[^"]+"/g) ?? []) {
+            const target = ref.slice(13, -1);
+            if (target.startsWith('#')) continue; // contained resource
+            expect(target).not.toMatch(/^urn:uuid:/);
+            expect(sentBefore.has(target) || here.has(target)).toBe(true);
+          }
+        }
+        here.forEach((name) => sentBefore.add(name));
+      }
+    } finally {
+      await new Promise((resolve) => capture.close(resolve));
+    }
+  });
+
+  it('loads a bundle after the one holding what its conditional references name (Synthea practitioner files)', async () => {
+    const npi = 'http://hl7.org/fhir/sid/us-npi';
+    const patientFile = scratchFile('Alice_1.json', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:8d3c6a2e-53f4-4c1e-9a3b-0e7b2f1d5c01',
+          resource: { resourceType: 'Patient', id: 'cond-ref-pt', generalPractitioner: [{ reference: `Practitioner?identifier=${npi}|9999977777` }] },
+          request: { method: 'POST', url: 'Patient' },
+        },
+      ],
+    });
+    const practitionerFile = scratchFile('practitionerInformation1.json', {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        {
+          resource: { resourceType: 'Practitioner', id: 'cond-ref-dr', identifier: [{ system: npi, value: '9999977777' }] },
+          request: { method: 'POST', url: 'Practitioner', ifNoneExist: `identifier=${npi}|9999977777` },
+        },
+      ],
+    });
+    const results = await seedFhirServer(server.baseUrl, [patientFile, practitionerFile]);
+    expect(results.map((r) => path.basename(r.file))).toEqual(['practitionerInformation1.json', 'Alice_1.json']);
+    expect((await get(`${server.baseUrl}/Patient/cond-ref-pt`)).body.generalPractitioner[0].reference).toBe('Practitioner/cond-ref-dr');
   });
 
   it('names a file that is not JSON, and sends nothing when any file is bad', async () => {

@@ -1,24 +1,31 @@
 /**
- * Loads transaction Bundles (fixtures/patients/*.json) into any FHIR R4 server - the embedded one or HAPI - so that
- * loading twice leaves the same data: every entry is sent as `PUT Type/id`. All files are read and checked before
- * the first request, so a broken file leaves the server untouched, and a bundle is sent after the bundles holding
- * what it refers to (HAPI refuses references to resources it does not hold yet). Messages name files and Type/id,
- * never contents.
+ * Loads transaction Bundles (fixtures/patients/*.json, Synthea output, ...) into any FHIR R4 server - the embedded
+ * one or HAPI - so that loading twice leaves the same data: every entry is sent as `PUT Type/id`, and references
+ * to an entry's `urn:uuid` fullUrl become `Type/id`. Every file is read and checked before the first request, so a
+ * broken file leaves the server untouched; files are then read again one at a time (600 Synthea patients are
+ * 700 MB of JSON), and a bundle is sent after the bundles holding what it refers to, by `Type/id` or by a
+ * conditional reference `Type?identifier=system|value` (HAPI refuses references to resources it does not hold
+ * yet). With `maxEntriesPerRequest`, a larger bundle goes as several transactions, each after the ones holding
+ * what it refers to. Messages name files and Type/id, never contents.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Bundle, BundleEntry, OperationOutcome } from 'fhir/r4';
+import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4';
 
 export interface SeedOptions {
   /** Per request; HAPI's first transaction after startup can take several seconds. Default 30 s. */
   timeoutMs?: number;
   /** Called after each file is loaded. */
   onFileLoaded?: (result: SeedFileResult) => void;
+  /** Split bundles larger than this into several transactions (for servers that limit them); default: never. */
+  maxEntriesPerRequest?: number;
 }
 
 export interface SeedFileResult {
   file: string;
   resources: number;
+  /** Transactions sent for the file (more than one when it was split). */
+  requests: number;
   ms: number;
 }
 
@@ -44,13 +51,24 @@ export function listBundleFiles(dir: string): string[] {
 export async function seedFhirServer(baseUrl: string, files: string[], options: SeedOptions = {}): Promise<SeedFileResult[]> {
   const base = checkBaseUrl(baseUrl);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const bundles = inDependencyOrder(files.map((file) => ({ file, bundle: readBundle(file) })));
+  const max = options.maxEntriesPerRequest;
+  if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new SeedError('maxEntriesPerRequest must be a positive whole number');
+  const ordered = inDependencyOrder(files.map(outline));
   const results: SeedFileResult[] = [];
-  for (const { file, bundle } of bundles) {
+  for (const { file } of ordered) {
     const started = performance.now();
-    const response = await request(base, '', timeoutMs, { method: 'POST', body: JSON.stringify(bundle) });
-    await checkResponse(response, file, bundle, base);
-    const result = { file, resources: bundle.entry!.filter((e) => e.resource).length, ms: Math.round(performance.now() - started) };
+    const bundle = readBundle(file);
+    const chunks = max && bundle.entry!.length > max ? split(bundle, max) : [bundle];
+    for (const chunk of chunks) {
+      const response = await request(base, '', timeoutMs, { method: 'POST', body: JSON.stringify(chunk) });
+      await checkResponse(response, file, chunk, base);
+    }
+    const result = {
+      file,
+      resources: bundle.entry!.filter((e) => e.resource).length,
+      requests: chunks.length,
+      ms: Math.round(performance.now() - started),
+    };
     options.onFileLoaded?.(result);
     results.push(result);
   }
@@ -90,6 +108,7 @@ function checkBaseUrl(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '');
 }
 
+/** Reads and checks a file; answers it as it will be sent: PUT entries, urn:uuid references made literal. */
 function readBundle(file: string): Bundle {
   let parsed: unknown;
   try {
@@ -107,7 +126,10 @@ function readBundle(file: string): Bundle {
     throw new SeedError(`${file}: Bundle.type must be "transaction" (or "batch"), found ${describe(bundle.type)}`);
   }
   if (!Array.isArray(bundle.entry) || bundle.entry.length === 0) throw new SeedError(`${file}: the Bundle has no entries`);
-  return { ...bundle, entry: bundle.entry.map((entry, i) => asPut(entry, `${file}: Bundle.entry[${i}]`)) };
+  const entry = bundle.entry.map((e, i) => asPut(e, `${file}: Bundle.entry[${i}]`));
+  const literal = new Map<string, string>();
+  for (const e of entry) if (e.fullUrl?.startsWith('urn:uuid:') && e.resource?.id) literal.set(e.fullUrl, entryName(e));
+  return { ...bundle, entry: literal.size ? entry.map((e) => (e.resource ? { ...e, resource: withLiteralReferences(e.resource, literal) } : e)) : entry };
 }
 
 /** POST (or no request) with a known id becomes `PUT Type/id`, which creates or replaces: the run is repeatable. */
@@ -119,40 +141,94 @@ function asPut(entry: BundleEntry, where: string): BundleEntry {
   if (!resource.id) {
     throw new SeedError(`${where} (${resource.resourceType}) has no id, so every run would create it again; give it a fixed id`);
   }
+  // A conditional create (Synthea's shared Practitioners and Organizations) also becomes a PUT under its id.
   return { ...entry, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } };
 }
 
-interface LoadedBundle {
-  file: string;
-  bundle: Bundle;
+/** Replaces references to the bundle's own urn:uuid fullUrls by `Type/id`, so any part of the bundle stands alone. */
+function withLiteralReferences<T>(value: T, literal: Map<string, string>): T {
+  if (Array.isArray(value)) return value.map((v) => withLiteralReferences(v, literal)) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = key === 'reference' && typeof v === 'string' ? (literal.get(v) ?? v) : withLiteralReferences(v, literal);
+  }
+  return out as T;
 }
 
-/** Depth-first: each bundle after the bundles that define the resources it references; otherwise file order. */
-function inDependencyOrder(bundles: LoadedBundle[]): LoadedBundle[] {
-  const owner = new Map<string, LoadedBundle>();
-  for (const b of bundles) for (const entry of b.bundle.entry!) if (entry.resource?.id) owner.set(entryName(entry), b);
-  const ordered: LoadedBundle[] = [];
-  const seen = new Set<LoadedBundle>();
-  const visit = (b: LoadedBundle): void => {
+/** What ordering needs of a file: the names its resources can be referred to by, and what it refers to. */
+interface Outline {
+  file: string;
+  names: Set<string>;
+  references: Set<string>;
+}
+
+function outline(file: string): Outline {
+  const bundle = readBundle(file);
+  const names = new Set<string>();
+  for (const entry of bundle.entry!) for (const name of namesOf(entry.resource)) names.add(name);
+  return { file, names, references: references(bundle) };
+}
+
+/** `Type/id`, and `Type?identifier=system|value` for each identifier: how others refer to the resource. */
+function namesOf(resource: Resource | undefined): string[] {
+  if (!resource?.id) return [];
+  const identifiers = (resource as { identifier?: { system?: string; value?: string }[] }).identifier;
+  const conditional = Array.isArray(identifiers)
+    ? identifiers.filter((i) => i?.system && i.value).map((i) => `${resource.resourceType}?identifier=${i.system}|${i.value}`)
+    : [];
+  return [`${resource.resourceType}/${resource.id}`, ...conditional];
+}
+
+/** Depth-first: each file after the files that define the resources it references; otherwise file order. */
+function inDependencyOrder(outlines: Outline[]): Outline[] {
+  const owner = new Map<string, Outline>();
+  for (const o of outlines) for (const name of o.names) owner.set(name, o);
+  const ordered: Outline[] = [];
+  const seen = new Set<Outline>();
+  const visit = (o: Outline): void => {
     // Already placed, or on the current path (a cycle): HAPI resolves references inside one bundle only.
-    if (seen.has(b)) return;
-    seen.add(b);
-    for (const ref of references(b.bundle)) {
+    if (seen.has(o)) return;
+    seen.add(o);
+    for (const ref of o.references) {
       const dependency = owner.get(ref);
-      if (dependency && dependency !== b) visit(dependency);
+      if (dependency && dependency !== o) visit(dependency);
     }
-    ordered.push(b);
+    ordered.push(o);
   };
-  bundles.forEach(visit);
+  outlines.forEach(visit);
   return ordered;
 }
 
-/** The relative literal references (`Type/id`) anywhere in the bundle. */
+/** Splits a bundle into bundles of at most `max` entries, each entry after the entries it refers to. */
+function split(bundle: Bundle, max: number): Bundle[] {
+  const entries = bundle.entry!;
+  const byName = new Map<string, BundleEntry>();
+  for (const e of entries) for (const name of namesOf(e.resource)) byName.set(name, e);
+  const ordered: BundleEntry[] = [];
+  const seen = new Set<BundleEntry>();
+  const visit = (e: BundleEntry): void => {
+    // A reference cycle inside one bundle is cut here; servers that check references need such a bundle whole.
+    if (seen.has(e)) return;
+    seen.add(e);
+    for (const ref of references(e.resource)) {
+      const target = byName.get(ref);
+      if (target) visit(target);
+    }
+    ordered.push(e);
+  };
+  entries.forEach(visit);
+  const chunks: Bundle[] = [];
+  for (let i = 0; i < ordered.length; i += max) chunks.push({ ...bundle, entry: ordered.slice(i, i + max) });
+  return chunks;
+}
+
+/** The references anywhere in `value`: literal ones as `Type/id`, conditional ones (`Type?...`) as written. */
 function references(value: unknown, found = new Set<string>()): Set<string> {
   if (Array.isArray(value)) value.forEach((v) => references(v, found));
   else if (typeof value === 'object' && value !== null) {
     for (const [key, v] of Object.entries(value)) {
-      if (key === 'reference' && typeof v === 'string') found.add(v.split('/').slice(0, 2).join('/'));
+      if (key === 'reference' && typeof v === 'string') found.add(v.includes('?') ? v : v.split('/').slice(0, 2).join('/'));
       else references(v, found);
     }
   }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createFhirApp } from './app';
+import type { IndexedRepository } from './indexed-repository';
 
 export interface FhirServerOptions {
   /** 0 or absent: a free port chosen by the OS. */
@@ -10,6 +11,8 @@ export interface FhirServerOptions {
   /** Interface to listen on; default 127.0.0.1 (the sandbox has no authentication). */
   host?: string;
   logger?: Logger;
+  /** The store to serve; a new empty one by default. */
+  repository?: IndexedRepository;
 }
 
 export interface RunningFhirServer {
@@ -20,7 +23,7 @@ export interface RunningFhirServer {
 
 export async function startFhirServer(options: FhirServerOptions = {}): Promise<RunningFhirServer> {
   const host = options.host ?? '127.0.0.1';
-  const server = createServer(createFhirApp({ logger: options.logger }));
+  const server = createServer(createFhirApp({ logger: options.logger, repository: options.repository }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
