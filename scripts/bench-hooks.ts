@@ -33,12 +33,33 @@ interface Target {
 }
 
 let n = 0;
+/** Answers other than 200 (503 from admission control or the deadline, transport errors), by target. */
+const refused: Record<string, Record<string, number>> = {};
+
+/** ms of a call answered 200, or NaN (counted in `refused`) for any other outcome. */
 async function post(target: Target, body: string, route = SIGN): Promise<number> {
   const started = performance.now();
-  const res = await target.pool.request({ path: route, method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const text = await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`${target.name}: HTTP ${res.statusCode} ${text.slice(0, 200)}`);
-  return performance.now() - started;
+  let outcome: string;
+  try {
+    const res = await target.pool.request({ path: route, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await res.body.dump({ limit: 1 << 24 });
+    if (res.statusCode === 200) return performance.now() - started;
+    outcome = String(res.statusCode);
+  } catch (error) {
+    outcome = (error as { code?: string }).code ?? 'error';
+  }
+  const counts = (refused[target.name] ??= {});
+  counts[outcome] = (counts[outcome] ?? 0) + 1;
+  return NaN;
+}
+
+/** The refusals since the last call, as text, and reset. */
+function takeRefused(): string {
+  const text = Object.entries(refused)
+    .map(([name, counts]) => `${name} ${Object.entries(counts).map(([k, v]) => `${v}x ${k}`).join(', ')}`)
+    .join('; ');
+  for (const key of Object.keys(refused)) delete refused[key];
+  return text ? `   not 200: ${text}` : '';
 }
 
 async function sequential(target: Target, template: string, calls: number): Promise<number[]> {
@@ -56,11 +77,12 @@ async function concurrent(target: Target, template: string, calls: number, concu
       while (left-- > 0) times.push(await post(target, uniqueBody(template, n++)));
     }),
   );
-  return { times, perSecond: calls / ((performance.now() - started) / 1000) };
+  // Throughput counts answers of 200 only.
+  return { times, perSecond: times.filter((t) => !Number.isNaN(t)).length / ((performance.now() - started) / 1000) };
 }
 
 function stats(times: number[]) {
-  const sorted = [...times].sort((a, b) => a - b);
+  const sorted = times.filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
 }
 
@@ -68,7 +90,7 @@ function row(label: string, service: number[], floor: number[], extra = ''): voi
   const s = stats(service);
   const f = stats(floor);
   console.log(
-    `${label.padEnd(34)} service p50/p95/p99 ${ms(s.p50)}/${ms(s.p95)}/${ms(s.p99)} ms   floor ${ms(f.p50)}/${ms(f.p95)}/${ms(f.p99)} ms   ratio p50 ${(s.p50 / f.p50).toFixed(1)}x${extra}`,
+    `${label.padEnd(34)} service p50/p95/p99 ${ms(s.p50)}/${ms(s.p95)}/${ms(s.p99)} ms   floor ${ms(f.p50)}/${ms(f.p95)}/${ms(f.p99)} ms   ratio p50 ${(s.p50 / f.p50).toFixed(1)}x${extra}${takeRefused()}`,
   );
 }
 
@@ -118,6 +140,7 @@ async function main(): Promise<void> {
       // Warm-up: JIT and connection pools of both.
       await sequential(targets.service, template, 10);
       await sequential(targets.floor, template, 10);
+      takeRefused();
       console.log(`-- ${size} resources, request ${(template.length / 1024).toFixed(0)} KiB, ${calls} calls per line`);
       row('sequential', await sequential(targets.service, template, calls), await sequential(targets.floor, template, calls));
       const sc = await concurrent(targets.service, template, calls * 2, 8);
@@ -140,7 +163,7 @@ async function main(): Promise<void> {
     }
     const f = stats(firsts);
     const s = stats(seconds);
-    console.log(`order-select then order-sign, same record (50): select p50 ${ms(f.p50)} ms, sign p50/p99 ${ms(s.p50)}/${ms(s.p99)} ms`);
+    console.log(`order-select then order-sign, same record (50): select p50 ${ms(f.p50)} ms, sign p50/p99 ${ms(s.p50)}/${ms(s.p99)} ms${takeRefused()}`);
     const workerRss = childPids(service.pid).map((pid) => rssMiB(pid));
     console.log(
       `RSS: service ${rssMiB(service.pid).toFixed(0)} MiB in all${workerRss.length ? ` (workers ${workerRss.map((r) => r.toFixed(0)).join(', ')} MiB)` : ''}; floor ${rssMiB(floor.pid).toFixed(0)} MiB`,
