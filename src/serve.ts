@@ -4,7 +4,9 @@
  * A configuration or startup failure (bad variable, missing ELM or value set) stops here with its message.
  */
 import cluster from 'node:cluster';
-import { startCdsService } from './server/start-cds-service';
+import { loadConfig } from './config';
+import { loadSecurityConfig } from './security/config';
+import { requirePublicBaseUrl, startCdsService } from './server/start-cds-service';
 import { runPrimary, workerCount } from './server/workers';
 
 function fail(error: unknown): never {
@@ -16,6 +18,9 @@ if (cluster.isPrimary) {
   let count = 1;
   try {
     count = workerCount(process.env);
+    // Settings every worker would refuse are refused here, once, instead of by a crash loop of workers.
+    const config = loadConfig(process.env);
+    requirePublicBaseUrl(config, loadSecurityConfig(process.env, { trustClients: true, sandboxFhirPort: config.sandboxFhirPort }));
   } catch (error) {
     fail(error);
   }
