@@ -1,4 +1,4 @@
-import { toPolicyEvaluation as toEvaluation, type EvaluationTuple } from './evaluation-result';
+import { toEvaluationDates, toPolicyEvaluation as toEvaluation, type EvaluationTuple } from './evaluation-result';
 
 const toPolicyEvaluation = (tuple: EvaluationTuple) => toEvaluation(tuple, '2022T0626C');
 
@@ -59,5 +59,23 @@ describe('toPolicyEvaluation (the policy-evaluation extension of criteria.md sec
     const ids = ['age-18', 'cnmp-etiology', 'cnmp-no-further-treatment'];
     const evaluation = toPolicyEvaluation(tuple({ criteria: ids.map((id) => ({ id, status: 'met', note: id })) }));
     expect(evaluation.criteria.map((c) => c.id)).toEqual(ids);
+  });
+});
+
+describe('toEvaluationDates', () => {
+  const base = { order: 'ServiceRequest/o', code: {}, phase: 'implant', pathway: 'spasticity', criteria: [] };
+
+  it('keeps the order date and the dated criteria, and drops what is not a date', () => {
+    expect(
+      toEvaluationDates({
+        ...base,
+        orderDate: '2026-06-15',
+        latestOutsideWindow: [{ id: 'icp-documented', date: '2025-03-20' }, { id: 'x', date: 'soon' }, { id: null, date: '2025-01-01' }, null],
+      }),
+    ).toEqual({ orderDate: '2026-06-15', latestOutsideWindow: { 'icp-documented': '2025-03-20' } });
+  });
+
+  it('gives nothing when the tuple has no dates', () => {
+    expect(toEvaluationDates({ ...base, orderDate: null, latestOutsideWindow: [] })).toEqual({});
   });
 });

@@ -130,6 +130,19 @@ describe.each(requestNames)('fixture request %s, record fetched from the FHIR se
   });
 });
 
+describe('what the cards tell the clinician beyond the statuses', () => {
+  it('dates the records that fell just outside their window (cancer-implant-gaps: ICP 2025-03-20, prognosis 2025-02-10)', () => {
+    const [card] = fetchedCards.get('cancer-implant-gaps')!;
+    const latest = (date: string) => pack.manifest.card.latestOutsideWindow.replace('{date}', date);
+    const line = (id: string) => card.detail!.split('\n').find((l) => l.includes(`**${capitalized(pack.manifest.criteria[id].short!)}**`));
+    expect(line('icp-documented')).toContain(latest('2025-03-20'));
+    expect(line('life-expectancy-documented')).toContain(latest('2025-02-10'));
+    expect(line('trial-completed')).not.toContain(latest(''));
+  });
+});
+
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 describe('every fixture response together', () => {
   it('never repeats a uuid', () => {
     const uuids = [...fetchedCards.values()].flat().flatMap((card) => [card.uuid, ...(card.suggestions ?? []).map((s) => s.uuid)]);

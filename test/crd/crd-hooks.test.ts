@@ -15,6 +15,10 @@ import { SANDBOX_PAYER } from '../../src/crd/payers';
 import { closedPort, draftBundle, fullPrefetch, makeApp, PATIENT_ID, RecordingEngine, SELECT, SIGN, signRequest, testConfig } from '../cds-hooks/helpers';
 import { errorCodeOf, messageOf } from '../support/operation-outcome';
 import { validateCoverageInformation, validateOrderProfile } from './support/structure-validator';
+import { runHookCall } from '../../src/cds-hooks/hook-call';
+import { loadServiceCatalog } from '../../src/cds-hooks/service-definitions';
+import { validateHookRequest } from '../../src/cds-hooks/validate-request';
+import { loadPacks } from '../../src/packs/load-packs';
 
 const PAYER_ID = SANDBOX_PAYER.identifiers[0];
 const subject = { reference: `Patient/${PATIENT_ID}` };
@@ -413,5 +417,26 @@ describe('discovery', () => {
       const coverageInfo = options.find((o: { code: string }) => o.code === 'coverage-info');
       expect(coverageInfo.default).toBe(service.hook === 'order-sign');
     }
+  });
+});
+
+describe('the call result (for the call record)', () => {
+  it('lists the coverage-assertion-id of every system action in the answer', async () => {
+    const catalog = loadServiceCatalog(loadPacks());
+    const service = catalog.get('intrathecal-pump-order-sign')!;
+    const request = validateHookRequest(
+      signRequest({ prefetch: prefetchWith(coverage('cov-1')) }, { draftOrders: draftBundle(order('pump-1'), order('pump-2')) }),
+      'order-sign',
+    );
+    const fetcher = { fetch: async () => Promise.reject(new Error('no fetch expected')), close: async () => undefined };
+    const result = await runHookCall(
+      { engine: new RecordingEngine(evaluationFor), fetcher, deadlineMs: 0, now: () => new Date('2026-06-15T12:00:00Z'), crd: { payer: SANDBOX_PAYER, requireCoverage: true } },
+      service,
+      request,
+      'https://cds.example.org/policy/2022T0626C',
+    );
+    const inAnswer = (result.response.systemActions ?? []).map((a) => sub(coverageInfoOf(a), 'coverage-assertion-id')[0].valueString);
+    expect(result.assertionIds).toHaveLength(2);
+    expect(result.assertionIds).toEqual(inAnswer);
   });
 });

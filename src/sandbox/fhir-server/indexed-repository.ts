@@ -208,11 +208,6 @@ export class IndexedRepository extends FhirRepository<undefined> {
     }
   }
 
-  /** How many resources of each type are stored (current versions). */
-  counts(): Record<string, number> {
-    return Object.fromEntries([...this.current].map(([type, byId]) => [type, byId.size]));
-  }
-
   private put(resource: Stored): void {
     const { resourceType: type, id } = resource;
     const byId = mapIn(this.current, type);

@@ -27,19 +27,22 @@ export async function resolveConditionalReferences(bundle: Bundle, repo: Indexed
   return { ...bundle, entry };
 }
 
+/** `value` with its conditional references resolved; the same object when it has none (most bundles). */
 async function rewrite<T>(value: T, path: string, repo: IndexedRepository, resolved: Map<string, string>): Promise<T> {
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    for (const [i, item] of value.entries()) out.push(await rewrite(item, `${path}[${i}]`, repo, resolved));
-    return out as T;
-  }
   if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    const at = `${path}.${key}`;
-    out[key] = key === 'reference' && typeof v === 'string' && CONDITIONAL_REFERENCE.test(v) ? await resolve(v, at, repo, resolved) : await rewrite(v, at, repo, resolved);
+  let changed: Record<string | number, unknown> | undefined;
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [key, v] of entries) {
+    const at = typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`;
+    const next =
+      key === 'reference' && typeof v === 'string' && CONDITIONAL_REFERENCE.test(v)
+        ? await resolve(v, at, repo, resolved)
+        : await rewrite(v, at, repo, resolved);
+    if (next === v) continue;
+    changed ??= (Array.isArray(value) ? [...value] : { ...value }) as Record<string | number, unknown>;
+    changed[key] = next;
   }
-  return out as T;
+  return (changed ?? value) as T;
 }
 
 async function resolve(reference: string, path: string, repo: IndexedRepository, resolved: Map<string, string>): Promise<string> {
