@@ -18,6 +18,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/build ./build
 COPY --from=build /app/policies ./policies
+# The call record spool (and PGlite's folder when no DATABASE_URL is given); mount a volume here.
+RUN mkdir -p /app/data && chown node:node /app/data
+ENV DATA_DIR=/app/data
 USER node
 ENV PORT=3000
 EXPOSE 3000

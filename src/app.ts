@@ -26,6 +26,8 @@ import { loadPacks, type PolicyPack } from './packs/load-packs';
 import { createClientAuth, getClientIssuer } from './security/client-auth';
 import { loadSecurityConfig, type SecurityConfig } from './security/config';
 import { checkFhirServer, type FhirServerCheck } from './security/fhir-server-allowlist';
+import { createAdminRouter } from './admin/admin-routes';
+import type { Storage } from './storage/storage';
 
 // Fetching missing prefetch stops this long before the call's deadline, so a slow FHIR server
 // gets the specification's 412 rather than the deadline's 503.
@@ -49,6 +51,13 @@ export interface AppOptions {
   packs?: readonly PolicyPack[];
   /** Clock for the call date; default the system clock. */
   now?: () => Date;
+  /**
+   * The database: call record, feedback, and the replay cache and rate limits shared by replicas.
+   * Without it (tests of other concerns) nothing is recorded and those are per process.
+   */
+  storage?: Storage;
+  /** Credential of the admin API (ADMIN_TOKEN); the API is mounted only with it and storage. */
+  adminToken?: string;
   /** Default: a registry of its own with process metrics. */
   metrics?: ServiceMetrics;
 }
@@ -87,8 +96,14 @@ export function createApp(options: AppOptions): CdsApp {
     // Cheap refusals first: per address (before any signature is checked), then the capacity gate.
     createRateLimit({ perMinute: config.http.addressRateLimitPerMinute, burst: config.http.addressRateLimitBurst, keyOf: (req) => `ip:${req.ip ?? 'unknown'}` }),
     createAdmission(admission, (req) => req.method === 'POST' && /^\/[^/]+\/?$/.test(req.path)),
-    createClientAuth({ security, publicBaseUrl: config.publicBaseUrl, logger }),
-    createRateLimit({ perMinute: security.rateLimitPerMinute, burst: security.rateLimitBurst }),
+    createClientAuth({ security, publicBaseUrl: config.publicBaseUrl, logger, replayStore: options.storage?.replay }),
+    createRateLimit({
+      perMinute: security.rateLimitPerMinute,
+      burst: security.rateLimitBurst,
+      // Shared counters only where there can be several processes: PGlite serves one, so memory is the same limit for free.
+      db: options.storage?.db.engine === 'postgres' ? options.storage.db : undefined,
+      logger,
+    }),
   );
   app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
   app.use(
@@ -101,7 +116,8 @@ export function createApp(options: AppOptions): CdsApp {
       evaluationCache: createEvaluationCache(config.evaluationCache),
       now: options.now ?? (() => new Date()),
       catalog: loadServiceCatalog(packs),
-      feedbackStore: options.feedbackStore ?? createMemoryFeedbackStore(),
+      feedbackStore: options.feedbackStore ?? options.storage?.feedback ?? createMemoryFeedbackStore(),
+      callRecorder: options.storage?.recorder,
       policyPages: new Map(packs.map((pack) => [pack.pagePath, renderPolicyPage(pack)])),
       publicBaseUrl: config.publicBaseUrl,
       logger,
@@ -109,6 +125,9 @@ export function createApp(options: AppOptions): CdsApp {
       authorizeFhirServer: (res, fhirServer) => fhirServerPolicy(getClientIssuer(res), fhirServer),
     }),
   );
+  if (options.adminToken && options.storage) {
+    app.use('/admin', createAdminRouter({ token: options.adminToken, db: options.storage.db, logger }));
+  }
   app.use(notFound);
   app.use(errorHandler(logger));
   app.closeResources = () => fetcher.close();

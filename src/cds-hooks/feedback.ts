@@ -18,6 +18,8 @@ export interface FeedbackRecord {
   serviceId: string;
   /** When this service received it (ISO instant). */
   receivedAt: string;
+  /** The verified issuer of the client that sent it, when client trust is on. */
+  clientIssuer?: string;
   feedback: CardFeedback;
 }
 

@@ -21,7 +21,7 @@ import { HttpError, crdRuleViolation, invalid } from './errors';
 import { draftOrderResources, ordersToEvaluate } from './orders';
 import { gatherPatientRecord } from './prefetch';
 import type { LoadedService } from './service-definitions';
-import type { Card, HookRequest, HookResponse } from './types';
+import type { Card, HookRequest, HookResponse, PatientRecord } from './types';
 import type { EvaluationCache } from './evaluation-cache';
 
 export interface HookCallDeps {
@@ -48,6 +48,8 @@ export interface HookCallResult {
   stats: { orders: number; fetchedKeys: string[]; truncatedKeys: string[]; skippedResources: number; failedEvaluations: number };
   /** The evaluations behind the cards (for the log line's criterion counts). */
   evaluations: PolicyEvaluation[];
+  /** The resources the engine read (for the call record, which keeps their references). */
+  record: PatientRecord;
   /** The coverage-assertion-id of every Coverage Information action in the answer (kept with the call's record). */
   assertionIds: string[];
 }
@@ -88,6 +90,7 @@ export async function runHookCall(
       response: { cards: [], ...(withActions && { systemActions: [] }) },
       stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: 0, failedEvaluations: 0 },
       evaluations: [],
+      record: [],
       assertionIds: [],
     };
   }
@@ -197,6 +200,7 @@ export async function runHookCall(
       failedEvaluations,
     },
     evaluations: results.flatMap((r) => (r.evaluation ? [r.evaluation] : [])),
+    record: read.ok ? read.record : [],
     assertionIds: assertionIdsOf(systemActions),
   };
 }

@@ -94,3 +94,25 @@ describe('SinglePatientSource', () => {
     expect(source.currentPatient()).toBeUndefined();
   });
 });
+
+describe('resources inside a resource', () => {
+  type Node = { get(field: string): unknown; _typeInfo: { name: string } };
+  const statement = (contained: unknown[]): Resource =>
+    ({ resourceType: 'MedicationStatement', id: 's1', status: 'active', subject: { reference: 'Patient/p1' }, contained }) as Resource;
+
+  test('a contained Medication is typed by its own resourceType, so its code can be read', () => {
+    const medication = { resourceType: 'Medication', id: 'med', code: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '7052' }] } };
+    const [found] = new IndexedPatient([statement([medication])], wrapper).findRecords('MedicationStatement') as Node[];
+    const [inner] = found.get('contained') as Node[];
+    expect(inner._typeInfo.name).toBe('Medication');
+    expect(((inner.get('code') as Node).get('coding') as Node[]).length).toBe(1);
+  });
+
+  test('a contained object whose resourceType is no FHIR type stays a plain Resource (no error)', () => {
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const [found] = new IndexedPatient([statement([{ resourceType: 'NotAType', id: 'x' }])], wrapper).findRecords('MedicationStatement') as Node[];
+    expect((found.get('contained') as Node[])[0]._typeInfo.name).toBe('Resource');
+    expect(errors).not.toHaveBeenCalled();
+    errors.mockRestore();
+  });
+});

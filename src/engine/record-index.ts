@@ -9,6 +9,8 @@ import { matchKeys, PolicyValueSet } from './value-sets';
 /** cql-exec-fhir's wrapper factory (created once: it parses a 760 KB model info). */
 export interface FhirWrapper {
   wrap(json: unknown): FhirObject;
+  /** The parsed model info: whether a resourceType names a FHIR class. */
+  _modelInfo?: { findClass(name: string): unknown };
 }
 export type FhirObject = object;
 
@@ -84,7 +86,8 @@ function memoizedValue(value: unknown, wrapper: FhirWrapper): unknown {
   if (Array.isArray(value)) return value.map((v) => memoizedValue(v, wrapper));
   if (value !== null && typeof value === 'object' && '_json' in value && typeof (value as unknown as Gettable).get === 'function') {
     const { _json: json, _typeInfo: typeInfo } = value as { _json: { resourceType?: unknown }; _typeInfo?: { name?: string } };
-    const typed = typeof json?.resourceType === 'string' && typeInfo?.name !== json.resourceType ? wrapper.wrap(json) : value;
+    const generic = typeInfo?.name === 'Resource' || typeInfo?.name === 'DomainResource';
+    const typed = generic && typeof json?.resourceType === 'string' && wrapper._modelInfo?.findClass(json.resourceType) ? wrapper.wrap(json) : value;
     return withMemoizedGet(typed, wrapper);
   }
   return value;

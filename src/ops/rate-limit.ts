@@ -1,100 +1,83 @@
 /**
- * Per-client rate limit (token bucket, in memory). Each client has a bucket of `burst` tokens that
- * refills at `perMinute`/60 tokens a second; a call takes one token or is refused with 429 and
- * Retry-After. The key is the verified issuer when client trust is on (mount this after
- * createClientAuth), else the client IP. One instance per process: behind several replicas each
- * enforces its own share.
+ * Per-client rate limit on rate-limiter-flexible. The key is the verified issuer when client trust
+ * is on (mount this after createClientAuth), else the client IP. With a database the counters are
+ * in its `rate_limit` table (the library's PostgreSQL store), so the limit holds across replicas;
+ * if the database fails, a per-process limiter of the same size takes over (the library's
+ * insurance limiter) rather than letting every call through or refusing them all.
+ *
+ * The library counts points in fixed windows. The configuration speaks of a rate and a burst;
+ * they become `burst` calls per window of `burst / rate` (at least one second, then as many calls
+ * as the rate allows in it): the same average rate, and at most `burst` calls at once per window.
  */
-import { sendOperationOutcome } from '../cds-hooks/errors';
+import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import { sendOperationOutcome } from '../cds-hooks/errors';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Logger } from '../logging/logger';
 import { getClientIssuer } from '../security/client-auth';
-
-export type TakeResult = { allowed: true } | { allowed: false; retryAfterSeconds: number };
-
-export interface TokenBucketOptions {
-  perMinute: number;
-  burst: number;
-  /** Most buckets held; idle ones are dropped first. Bounds memory when keyed by IP. */
-  maxKeys?: number;
-  /** Clock in ms, for tests. */
-  now?: () => number;
-}
-
-interface Bucket {
-  tokens: number;
-  updatedMs: number;
-}
-
-export class TokenBucketLimiter {
-  private readonly buckets = new Map<string, Bucket>();
-  private readonly ratePerMs: number;
-  private readonly maxKeys: number;
-  private readonly now: () => number;
-
-  constructor(private readonly options: TokenBucketOptions) {
-    if (!(options.perMinute > 0) || !(options.burst >= 1)) throw new Error('rate limit needs perMinute > 0 and burst >= 1');
-    this.ratePerMs = options.perMinute / 60_000;
-    this.maxKeys = options.maxKeys ?? 10_000;
-    this.now = options.now ?? Date.now;
-  }
-
-  take(key: string): TakeResult {
-    const now = this.now();
-    let bucket = this.buckets.get(key);
-    if (bucket) {
-      bucket.tokens = Math.min(this.options.burst, bucket.tokens + (now - bucket.updatedMs) * this.ratePerMs);
-      bucket.updatedMs = now;
-    } else {
-      if (this.buckets.size >= this.maxKeys) this.dropIdle(now);
-      bucket = { tokens: this.options.burst, updatedMs: now };
-      this.buckets.set(key, bucket);
-    }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { allowed: true };
-    }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerMs / 1000)) };
-  }
-
-  get size(): number {
-    return this.buckets.size;
-  }
-
-  /** A bucket that has refilled completely is the same as a new one, so forgetting it is free. */
-  private dropIdle(now: number): void {
-    for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + (now - bucket.updatedMs) * this.ratePerMs >= this.options.burst) this.buckets.delete(key);
-    }
-    // All busy (a flood from many addresses): forget the oldest, which at worst lets them start afresh.
-    for (const key of this.buckets.keys()) {
-      if (this.buckets.size < this.maxKeys) break;
-      this.buckets.delete(key);
-    }
-  }
-}
+import type { Queryable } from '../storage/database';
 
 export interface RateLimitOptions {
   perMinute: number;
   burst: number;
+  /** Shared counters; without it the limit is per process. */
+  db?: Queryable;
   /** Defaults to the verified issuer, else the client IP. */
   keyOf?: (req: Request, res: Response) => string;
-  now?: () => number;
+  logger?: Logger;
+}
+
+/** The fixed window the library counts in, from a rate per minute and a burst. */
+export function rateWindow(perMinute: number, burst: number): { points: number; durationSeconds: number } {
+  if (!(perMinute > 0) || !(burst >= 1)) throw new Error('rate limit needs perMinute > 0 and burst >= 1');
+  const durationSeconds = Math.max(1, Math.round((burst * 60) / perMinute));
+  return { points: Math.max(burst, Math.floor((perMinute * durationSeconds) / 60)), durationSeconds };
+}
+
+export function createLimiter(options: Pick<RateLimitOptions, 'perMinute' | 'burst' | 'db'>): RateLimiterAbstract {
+  const { points, durationSeconds } = rateWindow(options.perMinute, options.burst);
+  const memory = new RateLimiterMemory({ points, duration: durationSeconds });
+  if (!options.db) return memory;
+  const db = options.db;
+  return new RateLimiterPostgres({
+    // The library hands a pg-style query object; both engines take text and values.
+    storeClient: { query: (q: { text: string; values?: unknown[] }) => db.query(q.text, q.values) },
+    storeType: 'client',
+    tableName: 'rate_limit',
+    // Created by our migrations, never by the library.
+    tableCreated: true,
+    points,
+    duration: durationSeconds,
+    insuranceLimiter: memory,
+  });
 }
 
 /** Express middleware answering 429 with Retry-After when a client exceeds its rate; off when perMinute is 0. */
 export function createRateLimit(options: RateLimitOptions): RequestHandler {
   if (options.perMinute === 0) return (_req, _res, next) => next();
-  const limiter = new TokenBucketLimiter({ perMinute: options.perMinute, burst: options.burst, now: options.now });
+  const limiter = createLimiter(options);
   const keyOf = options.keyOf ?? defaultKey;
-  return (req, res, next) => {
-    const result = limiter.take(keyOf(req, res));
-    if (result.allowed) return next();
-    res.set('Retry-After', String(result.retryAfterSeconds));
-    sendOperationOutcome(res, 429, 'rate-limited', `Too many calls from this client; retry after ${result.retryAfterSeconds} s.`);
+  return async (req, res, next) => {
+    try {
+      await limiter.consume(keyOf(req, res));
+      next();
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) {
+        // Neither the store nor the insurance limiter answered: let the call through, say so.
+        options.logger?.error({ errorName: (refusal as Error | null)?.name }, 'rate limiter failed');
+        next();
+        return;
+      }
+      const retryAfterSeconds = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
+      res.set('Retry-After', String(retryAfterSeconds));
+      sendOperationOutcome(res, 429, 'rate-limited', `Too many calls from this client; retry after ${retryAfterSeconds} s.`);
+    }
   };
 }
 
+/** Keys fit the store's 255 characters whatever the issuer's length. */
 function defaultKey(req: Request, res: Response): string {
   const issuer = getClientIssuer(res);
-  return issuer !== undefined ? `iss:${issuer}` : `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+  const key = issuer !== undefined ? `iss:${issuer}` : `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+  return key.length <= 200 ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }

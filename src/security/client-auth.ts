@@ -20,7 +20,7 @@ import {
 import type { Logger } from '../logging/logger';
 import { getRequestLogger } from '../logging/request-log';
 import type { SecurityConfig, TrustedIssuer } from './config';
-import { ReplayCache } from './replay-cache';
+import { ReplayCache, type SharedReplayStore } from './replay-cache';
 
 /** The check that refused a call; the value of `check` in the log line. */
 export type AuthCheck =
@@ -50,6 +50,8 @@ export interface ClientAuthOptions {
   publicBaseUrl?: string;
   /** Used when the request-logging middleware has not attached a per-request logger. */
   logger: Logger;
+  /** Where replicas share the JWT ids they have seen (the database); without it, this process only. */
+  replayStore?: SharedReplayStore;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -79,7 +81,13 @@ export function createClientAuth(options: ClientAuthOptions): RequestHandler {
   const publicBaseUrl = options.publicBaseUrl;
 
   const now = options.now ?? Date.now;
-  const replays = new ReplayCache(security.replayCacheMaxEntries, now);
+  const replays = new ReplayCache({
+    maxEntries: security.replayCacheMaxEntries,
+    shared: options.replayStore,
+    now,
+    onSharedFailure: (error) =>
+      options.logger.warn({ errorName: (error as Error | null)?.name }, 'shared replay cache unavailable: this replica alone checked the jti'),
+  });
   const issuers = new Map(security.issuers.map((issuer) => [issuer.iss, { issuer, keys: keySet(issuer, security) }]));
 
   return async (req, res, next) => {
@@ -107,7 +115,7 @@ export function createClientAuth(options: ClientAuthOptions): RequestHandler {
       // Record the jti only now, after the signature and claims passed: unverified tokens must
       // not be able to fill the cache or block a legitimate jti.
       const expiresAtMs = (exp + security.clockSkewSeconds) * 1000;
-      if (!replays.remember(`${trusted.issuer.iss}\u0000${jti}`, expiresAtMs)) throw new AuthFailure('replay');
+      if (!(await replays.remember(`${trusted.issuer.iss}\u0000${jti}`, expiresAtMs))) throw new AuthFailure('replay');
 
       res.locals[CLIENT_ISSUER] = trusted.issuer.iss;
       next();

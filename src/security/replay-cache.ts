@@ -1,47 +1,58 @@
 /**
- * Remembers the `jti` of every accepted client JWT until the token expires, so that a captured
- * token cannot be replayed. In memory: after a restart a token could be replayed once within its
- * (short) remaining lifetime, which the lifetime cap keeps small. Several instances behind a load
- * balancer do not share this cache; see docs/security.md.
+ * Remembers the `jti` of every accepted client JWT until the token expires, so a captured token
+ * cannot be replayed, to this replica or another. The shared store (the database's jwt_replay
+ * table, see src/storage/replay-store.ts) decides; an LRU cache in front answers repeats seen by
+ * this process without a round trip and keeps protecting this process if the database fails
+ * (then a replay to another replica could pass: logged, and the alternative, refusing every
+ * call while the database is down, would stop the service).
  */
-export class ReplayCache {
-  /** key → expiry (epoch ms). Map keeps insertion order, which the eviction below relies on. */
-  private readonly entries = new Map<string, number>();
+import { LRUCache } from 'lru-cache';
 
-  constructor(
-    private readonly maxEntries: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+export interface SharedReplayStore {
+  /** Records `key` until `expiresAtMs` unless it is recorded and unexpired; true if this call recorded it. */
+  claim(key: string, expiresAtMs: number): Promise<boolean>;
+}
+
+export interface ReplayCacheOptions {
+  /** Most keys this process remembers locally (the least recently used are forgotten first). */
+  maxEntries: number;
+  shared?: SharedReplayStore;
+  /** Told when the shared store failed and the local cache alone decided. */
+  onSharedFailure?: (error: unknown) => void;
+  now?: () => number;
+}
+
+export class ReplayCache {
+  /** key → expiry (epoch ms). */
+  private readonly local: LRUCache<string, number>;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ReplayCacheOptions) {
+    this.local = new LRUCache<string, number>({ max: options.maxEntries });
+    this.now = options.now ?? Date.now;
+  }
 
   /**
-   * Records `key` until `expiresAtMs`. Returns false, recording nothing, if the key was already
-   * recorded and has not expired: the caller must reject that token.
+   * Records `key` until `expiresAtMs`. Resolves false, recording nothing, if the key was already
+   * recorded (here or by another replica) and has not expired: the caller must reject that token.
    */
-  remember(key: string, expiresAtMs: number): boolean {
-    const now = this.now();
-    const existing = this.entries.get(key);
-    if (existing !== undefined && existing > now) return false;
-    if (existing !== undefined) this.entries.delete(key);
-    if (this.entries.size >= this.maxEntries) this.makeRoom(now);
-    this.entries.set(key, expiresAtMs);
-    return true;
+  async remember(key: string, expiresAtMs: number): Promise<boolean> {
+    const seen = this.local.get(key);
+    if (seen !== undefined && seen > this.now()) return false;
+    let claimed = true;
+    if (this.options.shared) {
+      try {
+        claimed = await this.options.shared.claim(key, expiresAtMs);
+      } catch (error) {
+        this.options.onSharedFailure?.(error);
+      }
+    }
+    this.local.set(key, expiresAtMs);
+    return claimed;
   }
 
+  /** Keys remembered locally. */
   get size(): number {
-    return this.entries.size;
-  }
-
-  private makeRoom(now: number): void {
-    for (const [key, expiry] of this.entries) {
-      if (expiry <= now) this.entries.delete(key);
-    }
-    // Still full: forget the oldest tenth. That weakens replay protection for those tokens only,
-    // which beats refusing every new caller once the cache fills (the rate limiter bounds how fast
-    // one client can fill it); a tenth at once keeps the sweep above from running on every call.
-    const target = Math.floor(this.maxEntries * 0.9);
-    for (const key of this.entries.keys()) {
-      if (this.entries.size <= target) break;
-      this.entries.delete(key);
-    }
+    return this.local.size;
   }
 }

@@ -13,6 +13,9 @@ import { installGracefulShutdown } from '../ops/shutdown';
 import { loadPacks, type PolicyPack } from '../packs/load-packs';
 import { describeTrustMode, loadSecurityConfig, type SecurityConfig } from '../security/config';
 import { createCdsHttpServer } from './http-server';
+import { loadAdminToken } from '../admin/admin-routes';
+import { loadStorageConfig } from '../storage/config';
+import { openStorage } from '../storage/storage';
 
 export interface StartedCdsService {
   config: Config;
@@ -55,7 +58,15 @@ export async function startCdsService(options: {
   const engine = await loadPolicyEngine({ packs });
   logger.info({ ms: Math.round(performance.now() - started), packs: packs.map((p) => p.id) }, 'policy engine loaded (packs, ELM, value sets, FHIR model)');
 
-  const app = createApp({ engine, config, logger, security, packs });
+  const storageConfig = loadStorageConfig();
+  const adminToken = loadAdminToken();
+  const storage = await openStorage(storageConfig, logger);
+  logger.info(
+    { engine: storage.db.engine, retentionDays: storageConfig.retentionDays, admin: adminToken !== undefined },
+    storage.db.engine === 'pglite' ? `embedded database in ${storageConfig.dataDir}` : 'PostgreSQL database',
+  );
+
+  const app = createApp({ engine, config, logger, security, packs, storage, adminToken });
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = createCdsHttpServer(app, config.http);
@@ -66,6 +77,7 @@ export async function startCdsService(options: {
     logger,
     onClosed: async () => {
       await app.closeResources();
+      await storage.close();
       await options.onClosed?.();
     },
   });

@@ -76,6 +76,61 @@ describe.each([
   });
 });
 
+test('an effectivePeriod that began before the 12 months and ended within them counts: met', async () => {
+  const o = withTime(observation(sct('273302005', 'Barthel index'), { valueInteger: 60 }), 'effective', { period: ['2025-05-01', '2025-07-01'] });
+  expect(await statusOn(SPASTICITY, 'spasticity-function-documented', [o])).toMatchObject({ status: 'met', evidence: [ref(o)] });
+});
+
+describe('psych-history-documented reads the evaluation performed[x] in every shape (24 months, by its end)', () => {
+  test.each<[string, TimeShape, string]>([
+    ['performedDateTime', { dateTime: '2025-01-10' }, 'met'],
+    ['performedPeriod ending in the 24 months', { period: ['2024-05-01', '2024-07-01'] }, 'met'],
+    ['performedPeriod ending before the 24 months', { period: ['2024-03-01', '2024-05-01'] }, 'not-documented'],
+  ])('%s: %s', async (_label, shape, expected) => {
+    const p = withTime(procedure(CODE.psychEvaluation), 'performed', shape);
+    expect((await statusOn(SPASTICITY, 'psych-history-documented', [p])).status).toBe(expected);
+  });
+});
+
+describe('spasticity-scale-reduction reads the scores\' effective[x] in every shape', () => {
+  const trial = trialProcedure({ performedPeriod: ['2026-05-01T10:00:00Z', '2026-05-04T10:00:00Z'] });
+  test.each<[string, TimeShape, TimeShape]>([
+    ['effectiveDateTime', { dateTime: '2026-04-20T10:00:00Z' }, { dateTime: '2026-05-02T10:00:00Z' }],
+    ['effectiveInstant', { instant: '2026-04-20T10:00:00.000Z' }, { instant: '2026-05-02T10:00:00.000Z' }],
+    ['effectivePeriod', { period: ['2026-04-20T10:00:00Z', '2026-04-20T10:30:00Z'] }, { period: ['2026-05-02T10:00:00Z', '2026-05-02T10:30:00Z'] }],
+  ])('%s: Ashworth 3 -> 1, met', async (_label, before, during) => {
+    const baseline = withTime(observation(CODE.ashworth, { valueInteger: 3 }), 'effective', before);
+    const inTrial = withTime(observation(CODE.ashworth, { valueInteger: 1 }), 'effective', during);
+    expect(await statusOn(SPASTICITY, 'spasticity-scale-reduction', [trial, baseline, inTrial]))
+      .toMatchObject({ status: 'met', evidence: [ref(baseline), ref(inTrial)] });
+  });
+});
+
+describe('trial-pain-reduction-documented (cancer-pain) reads the scores\' effective[x] in every shape', () => {
+  const trial = trialProcedure({ performedDateTime: '2026-05-01T10:00:00Z' });
+  test.each<[string, TimeShape, TimeShape]>([
+    ['effectiveInstant', { instant: '2026-04-20T10:00:00.000Z' }, { instant: '2026-05-03T10:00:00.000Z' }],
+    ['effectivePeriod', { period: ['2026-04-20T10:00:00Z', '2026-04-20T10:30:00Z'] }, { period: ['2026-05-03T10:00:00Z', '2026-05-03T10:30:00Z'] }],
+  ])('%s: both scores found, met', async (_label, before, during) => {
+    const baseline = withTime(painScore(7, '2026-01-01T00:00:00Z'), 'effective', before);
+    const inTrial = withTime(painScore(4, '2026-01-01T00:00:00Z'), 'effective', during);
+    expect(await statusOn(CANCER_PAIN, 'trial-pain-reduction-documented', [trial, baseline, inTrial]))
+      .toMatchObject({ status: 'met', evidence: [ref(baseline), ref(inTrial)] });
+  });
+});
+
+describe('cnmp-conservative-failure reads the stopped therapy\'s time in every shape (24-month window)', () => {
+  test.each<[string, Resource, string]>([
+    ['MedicationStatement effectivePeriod in the window', medicationStatement(CODE.oxycodone, { status: 'stopped', statusReason: 'nausea', effectivePeriod: ['2025-01-01', '2025-03-01'] }), 'met'],
+    ['MedicationStatement effectiveDateTime in the window', medicationStatement(CODE.oxycodone, { status: 'stopped', statusReason: 'nausea', effectiveDateTime: '2025-01-01' }), 'met'],
+    ['MedicationStatement effectivePeriod before the window', medicationStatement(CODE.oxycodone, { status: 'stopped', statusReason: 'nausea', effectivePeriod: ['2023-01-01', '2023-03-01'] }), 'not-documented'],
+    ['physical therapy performedPeriod in the window', procedure(CODE.physicalTherapy, { status: 'stopped', statusReason: 'pain', performedPeriod: ['2025-01-01', '2025-02-01'] }), 'met'],
+    ['physical therapy performedDateTime before the window', procedure(CODE.physicalTherapy, { status: 'stopped', statusReason: 'pain', performedDateTime: '2023-01-01' }), 'not-documented'],
+  ])('%s: %s', async (_label, record, expected) => {
+    expect((await statusOn(CNMP, 'cnmp-conservative-failure', [record])).status).toBe(expected);
+  });
+});
+
 describe('psych-history-documented reads onset[x] in every shape', () => {
   const depression = (shape: TimeShape) => withTime(condition(icd('F32.9'), { clinical: 'resolved' }), 'onset', shape);
   test.each<[string, TimeShape]>([
@@ -292,6 +347,25 @@ describe('a corticosteroid draft order whose route is stated and is neither neur
   test('oral prednisone is a corticosteroid too (not evaluated without a route)', async () => {
     const result = await run(engine, [patient()], trialOrder(), { drafts: [trialAgentDraft(), medicationRequest(rx('8640', 'prednisone'), { status: 'draft' })] });
     expect(result.evaluation).toBeNull();
+  });
+});
+
+describe('trial-completed: a 6232x whose usedReference is a corticosteroid Medication was a steroid injection', () => {
+  test.each(['contained', 'separate'] as const)('%s Medication', async (shape) => {
+    const medication = { resourceType: 'Medication', id: shape === 'contained' ? 'steroid' : 'steroid-1', code: { coding: [CODE.methylprednisolone] } } as Resource;
+    const injection = {
+      ...trialProcedure({ performedDateTime: '2026-05-01' }),
+      ...(shape === 'contained' ? { contained: [medication] } : {}),
+      usedReference: [{ reference: shape === 'contained' ? '#steroid' : 'Medication/steroid-1' }],
+    } as Resource;
+    const record = shape === 'contained' ? [injection] : [injection, medication];
+    expect((await statusOn(CNMP, 'trial-completed', record)).status).toBe('not-documented');
+  });
+
+  test('a usedReference to the trial agent (morphine) leaves it a trial: met', async () => {
+    const trial = { ...trialProcedure({ performedDateTime: '2026-05-01' }), contained: [{ resourceType: 'Medication', id: 'agent', code: { coding: [CODE.morphine] } }],
+      usedReference: [{ reference: '#agent' }] } as Resource;
+    expect(await statusOn(CNMP, 'trial-completed', [trial])).toMatchObject({ status: 'met', evidence: [ref(trial)] });
   });
 });
 

@@ -4,12 +4,15 @@
  * and Ctrl-C must stop everything cleanly. Needs the ELM (npm test builds it first).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { closedPort } from '../support/ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+// The embedded database of these runs, kept out of the working copy's ./data.
+const DATA_DIR = mkdtempSync(path.join(tmpdir(), 'npm-start-data-'));
 
 interface Started {
   child: ChildProcessWithoutNullStreams;
@@ -18,7 +21,7 @@ interface Started {
 
 /** Starts main.ts and resolves once it has printed its "Try:" block (bounded). */
 function startSandbox(env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(TSX, [path.join(ROOT, 'src', 'sandbox', 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(TSX, [path.join(ROOT, 'src', 'sandbox', 'main.ts')], { cwd: ROOT, env: { ...process.env, DATA_DIR, ...env } });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -75,7 +78,7 @@ describe('npm start (src/sandbox/main.ts)', () => {
     try {
       const second = spawn(TSX, [path.join(ROOT, 'src', 'sandbox', 'main.ts')], {
         cwd: ROOT,
-        env: { ...process.env, PORT: String(await closedPort()), SANDBOX_FHIR_PORT: String(fhirPort) },
+        env: { ...process.env, DATA_DIR, PORT: String(await closedPort()), SANDBOX_FHIR_PORT: String(fhirPort) },
       });
       let err = '';
       second.stderr.on('data', (d) => (err += d));
