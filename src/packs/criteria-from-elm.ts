@@ -80,7 +80,7 @@ export function criteriaTable(elm: ElmLibrary, names: CriteriaNames, pathways: s
 }
 
 /** Reads a criterion's id from a criterion expression (an ExpressionRef or a FunctionRef of the criteria list). */
-function criterionIdReader(statements: Map<string, ElmNode[]>, fail: (what: string) => never): (node: ElmNode) => string {
+export function criterionIdReader(statements: Map<string, ElmNode[]>, fail: (what: string) => never): (node: ElmNode) => string {
   // Result constructors: functions whose body is a Tuple whose `id` is one of their operands.
   const constructors = new Map<string, number>();
   for (const [name, defs] of statements) {

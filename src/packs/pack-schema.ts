@@ -84,6 +84,18 @@ export interface PackCoding {
   display: string;
 }
 
+/** The policy page's per-criterion section for reviewers; {count} is filled by the page. */
+export interface PackCriterionDetailTexts {
+  heading: string;
+  intro: string;
+  contains: string;
+  windows: string;
+  noWindows: string;
+  codes: string;
+  noCodes: string;
+  codeCount: string;
+}
+
 export interface PackPageSection {
   heading?: string;
   paragraphs: string[];
@@ -121,7 +133,7 @@ export interface PackManifest {
   suggestions: PackSuggestion[];
   overrideReasons: PackOverrideReason[];
   card: PackCardText;
-  page: { heading: string; sections: PackPageSection[]; criteriaHeading: string; closing: string[] };
+  page: { heading: string; sections: PackPageSection[]; criteriaHeading: string; criterionDetails: PackCriterionDetailTexts; closing: string[] };
 }
 
 const text = { type: 'string', minLength: 1 } as const;
@@ -288,7 +300,7 @@ export const packSchema: JSONSchemaType<PackManifest> = {
     page: {
       type: 'object',
       additionalProperties: false,
-      required: ['heading', 'sections', 'criteriaHeading', 'closing'],
+      required: ['heading', 'sections', 'criteriaHeading', 'criterionDetails', 'closing'],
       properties: {
         heading: text,
         sections: {
@@ -301,6 +313,12 @@ export const packSchema: JSONSchemaType<PackManifest> = {
           },
         },
         criteriaHeading: text,
+        criterionDetails: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['heading', 'intro', 'contains', 'windows', 'noWindows', 'codes', 'noCodes', 'codeCount'],
+          properties: { heading: text, intro: text, contains: text, windows: text, noWindows: text, codes: text, noCodes: text, codeCount: text },
+        },
         closing: { type: 'array', items: text },
       },
     },
