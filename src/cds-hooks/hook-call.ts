@@ -22,6 +22,7 @@ import { draftOrderResources, ordersToEvaluate } from './orders';
 import { gatherPatientRecord } from './prefetch';
 import type { LoadedService } from './service-definitions';
 import type { Card, HookRequest, HookResponse, PatientRecord } from './types';
+import type { EvaluationCache } from './evaluation-cache';
 
 export interface HookCallDeps {
   engine: PolicyEngine;
@@ -29,12 +30,17 @@ export interface HookCallDeps {
   /** Deadline for fetching missing prefetch, in ms (0: none beyond the per-request timeout). */
   deadlineMs: number;
   now: () => Date;
+  /** Reuses evaluations of identical inputs (order-select then order-sign); default: none. */
+  evaluationCache?: EvaluationCache;
   /** The payer this deployment answers for, and whether a call without its Coverage is refused (CRD hook-13). */
   crd: { payer: PayerConfig; requireCoverage: boolean };
   /** Ids of cards, suggestions and coverage assertions; default random UUIDs. */
   newId?: () => string;
   metrics?: HookMetrics;
 }
+
+/** Lets pending I/O run (new requests get their fast refusals) between long stretches of evaluation. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface HookCallResult {
   response: HookResponse;
@@ -64,6 +70,8 @@ export async function runHookCall(
   policyPageUrl: string,
   /** Aborts fetching from outside (e.g. a whole-call deadline kept by the caller). */
   signal?: AbortSignal,
+  /** Deadline for fetching missing prefetch, in ms from now; default deps.deadlineMs. */
+  fetchDeadlineMs: number = deps.deadlineMs,
 ): Promise<HookCallResult> {
   const policy = service.pack.id;
   const settings = settingsFor(request.hook, request.extension);
@@ -94,7 +102,7 @@ export async function runHookCall(
     }
   }
 
-  const signals = [...(signal ? [signal] : []), ...(deps.deadlineMs > 0 ? [AbortSignal.timeout(deps.deadlineMs)] : [])];
+  const signals = [...(signal ? [signal] : []), ...(fetchDeadlineMs > 0 ? [AbortSignal.timeout(fetchDeadlineMs)] : [])];
   const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
   const read: RecordRead = await gatherPatientRecord(service, request, deps.fetcher, deadline, deps.metrics).then(
     (gathered) => ({ ok: true as const, ...gathered }),
@@ -118,17 +126,22 @@ export async function runHookCall(
     if (deps.crd.requireCoverage) throw invalid(coverage.message);
   }
 
-  const results: OrderEvaluationResult[] = read.ok
-    ? await Promise.all(
-        orders.map(async (order) => {
-          const started = performance.now();
-          const result = await deps.engine.evaluateOrder(read.record, order, { draftOrders: drafts, callDate, policy });
-          deps.metrics?.evaluation((performance.now() - started) / 1000, result.error ? 'error' : 'ok');
-          if (result.evaluation) deps.metrics?.criteria(result.evaluation.criteria);
-          return result;
-        }),
-      )
-    : orders.map(() => ({ evaluation: null, skipped: [], error: 'record unreadable' }));
+  const results: OrderEvaluationResult[] = [];
+  for (const order of orders) {
+    if (!read.ok) break;
+    // One order at a time, letting waiting requests in between (their refusals need not wait for us).
+    await yieldToEventLoop();
+    signal?.throwIfAborted();
+    const started = performance.now();
+    const options = { draftOrders: drafts, callDate, policy };
+    const result = await (deps.evaluationCache
+      ? deps.evaluationCache.evaluate(deps.engine, read.record, order, options)
+      : deps.engine.evaluateOrder(read.record, order, options));
+    deps.metrics?.evaluation((performance.now() - started) / 1000, result.error ? 'error' : 'ok');
+    if (result.evaluation) deps.metrics?.criteria(result.evaluation.criteria);
+    results.push(result);
+  }
+  if (!read.ok) results.push(...orders.map(() => ({ evaluation: null, skipped: [], error: 'record unreadable' })));
 
   const cardContext = {
     hook: request.hook,
