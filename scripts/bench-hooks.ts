@@ -1,167 +1,179 @@
 /**
- * How long an order-sign call with full prefetch takes through HTTP, and how much of it is the
- * evaluation itself. Starts the service with the real policy engine on a local port, sends 500
- * sequential calls for a synthetic patient of about 50 resources, and prints median and p95.
+ * `npm run bench:hooks`: hook calls through HTTP, the service beside an Express floor (the same body
+ * parsed, a fixed card answered: scripts/support/express-floor.ts), both as their own processes on
+ * loopback, in one run. Prints median, p95 and p99 and the ratio to the floor for 50 and 5,000
+ * resources, sequential and at concurrency 8, the second call of an order-select/order-sign pair
+ * (evaluation cache), cold start and RSS.
  *
- *   npx tsx scripts/bench-hooks.ts [calls]
+ *   npm run bench:hooks -- [--workers N] [--calls 200] [--root /path/to/other/checkout]
  *
- * Needs the ELM (`npm run build:cql`). A script that prints figures, not a test.
+ * Every call's record differs (uniqueBody), so the evaluation cache answers none of them except
+ * in the line that measures it. More than one worker needs DATABASE_URL (src/server/workers.ts).
+ * A script that prints figures, not a test.
  */
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { Bundle, FhirResource, ServiceRequest } from 'fhir/r4';
-import { createApp } from '../src/app';
-import { loadConfig } from '../src/config';
-import { loadPolicyEngine } from '../src/engine/engine';
-import { silentLogger } from '../src/cds-hooks/logger';
-import { loadSecurityConfig } from '../src/security/config';
+import { Pool } from 'undici';
+import { childPids, freePort, hookBody, largerRecord, ms, percentile, rssMiB, startService, uniqueBody, type RunningService } from './support/hook-load';
 
-const CALLS = Number(process.argv[2] ?? 500);
-const WARMUP = 20;
-const FIXTURES = path.join(__dirname, '..', 'fixtures');
-const PATIENT_ID = 'itp-cnmp-implant-met';
+const SIGN = '/cds-services/intrathecal-pump-order-sign';
+const SELECT = '/cds-services/intrathecal-pump-order-select';
 
-/** The fixture patient whose implant order meets every criterion, plus ordinary history up to ~50 resources. */
-function patientRecord(): FhirResource[] {
-  const bundle: Bundle = JSON.parse(readFileSync(path.join(FIXTURES, 'patients', `${PATIENT_ID}.json`), 'utf8'));
-  const record = (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
-  const subject = { reference: `Patient/${PATIENT_ID}` };
-  const extra: FhirResource[] = [];
-  // Monthly pain scores through 2024-2025, older than any trial baseline window.
-  for (let i = 0; i < 20; i++) {
-    const month = String((i % 12) + 1).padStart(2, '0');
-    extra.push({
-      resourceType: 'Observation',
-      id: `bench-nrs-${i}`,
-      status: 'final',
-      code: { coding: [{ system: 'http://loinc.org', code: '72514-3', display: 'Pain severity - 0-10 verbal numeric rating [Score] - Reported' }] },
-      subject,
-      effectiveDateTime: `${2024 + Math.floor(i / 12)}-${month}-05`,
-      valueInteger: 6 + (i % 3),
-    });
-  }
-  for (const [i, code, display] of [
-    [0, 'I10', 'Essential (primary) hypertension'],
-    [1, 'E78.5', 'Hyperlipidemia, unspecified'],
-    [2, 'K21.9', 'Gastro-esophageal reflux disease without esophagitis'],
-    [3, 'E11.9', 'Type 2 diabetes mellitus without complications'],
-    [4, 'J45.909', 'Unspecified asthma, uncomplicated'],
-    [5, 'M17.11', 'Unilateral primary osteoarthritis, right knee'],
-  ] as const) {
-    extra.push({
-      resourceType: 'Condition',
-      id: `bench-cond-${i}`,
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-      code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code, display }] },
-      subject,
-      recordedDate: '2023-02-01',
-    });
-  }
-  for (const [i, code, display] of [
-    [0, '29046', 'lisinopril'],
-    [1, '83367', 'atorvastatin'],
-    [2, '40790', 'pantoprazole'],
-    [3, '6809', 'metformin'],
-    [4, '435', 'albuterol'],
-  ] as const) {
-    extra.push({
-      resourceType: 'MedicationRequest',
-      id: `bench-med-${i}`,
-      status: 'active',
-      intent: 'order',
-      medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code, display }] },
-      subject,
-      authoredOn: '2025-01-15',
-    });
-  }
-  for (let i = 0; i < 5; i++) {
-    extra.push({
-      resourceType: 'Procedure',
-      id: `bench-proc-${i}`,
-      status: 'completed',
-      code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '99214', display: 'Office visit' }] },
-      subject,
-      performedDateTime: `2025-0${i + 1}-20`,
-    });
-  }
-  return [...record, ...extra];
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const CALLS = Math.min(2000, Number(arg('calls') ?? 200));
+const WORKERS = arg('workers') ?? process.env.WORKERS ?? '1';
+const ROOT = arg('root');
+
+interface Target {
+  name: string;
+  pool: Pool;
 }
 
-function prefetch(record: FhirResource[]): Record<string, FhirResource> {
-  const searchset = (type: string): Bundle => ({
-    resourceType: 'Bundle',
-    type: 'searchset',
-    entry: record.filter((r) => r.resourceType === type).map((resource) => ({ resource, search: { mode: 'match' } })),
+let n = 0;
+/** Answers other than 200 (503 from admission control or the deadline, transport errors), by target. */
+const refused: Record<string, Record<string, number>> = {};
+
+/** ms of a call answered 200, or NaN (counted in `refused`) for any other outcome. */
+async function post(target: Target, body: string, route = SIGN): Promise<number> {
+  const started = performance.now();
+  let outcome: string;
+  try {
+    const res = await target.pool.request({ path: route, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await res.body.dump({ limit: 1 << 24 });
+    if (res.statusCode === 200) return performance.now() - started;
+    outcome = String(res.statusCode);
+  } catch (error) {
+    outcome = (error as { code?: string }).code ?? 'error';
+  }
+  const counts = (refused[target.name] ??= {});
+  counts[outcome] = (counts[outcome] ?? 0) + 1;
+  return NaN;
+}
+
+/** The refusals since the last call, as text, and reset. */
+function takeRefused(): string {
+  const text = Object.entries(refused)
+    .map(([name, counts]) => `${name} ${Object.entries(counts).map(([k, v]) => `${v}x ${k}`).join(', ')}`)
+    .join('; ');
+  for (const key of Object.keys(refused)) delete refused[key];
+  return text ? `   not 200: ${text}` : '';
+}
+
+async function sequential(target: Target, template: string, calls: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) times.push(await post(target, uniqueBody(template, n++)));
+  return times;
+}
+
+async function concurrent(target: Target, template: string, calls: number, concurrency: number): Promise<{ times: number[]; perSecond: number }> {
+  const times: number[] = [];
+  let left = calls;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) times.push(await post(target, uniqueBody(template, n++)));
+    }),
+  );
+  // Throughput counts answers of 200 only.
+  return { times, perSecond: times.filter((t) => !Number.isNaN(t)).length / ((performance.now() - started) / 1000) };
+}
+
+function stats(times: number[]) {
+  const sorted = times.filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
+}
+
+function row(label: string, service: number[], floor: number[], extra = ''): void {
+  const s = stats(service);
+  const f = stats(floor);
+  console.log(
+    `${label.padEnd(34)} service p50/p95/p99 ${ms(s.p50)}/${ms(s.p95)}/${ms(s.p99)} ms   floor ${ms(f.p50)}/${ms(f.p95)}/${ms(f.p99)} ms   ratio p50 ${(s.p50 / f.p50).toFixed(1)}x${extra}${takeRefused()}`,
+  );
+}
+
+async function startFloor(): Promise<RunningService> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'support', 'express-floor.ts')], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${baseUrl}/health`)).ok) break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   return {
-    patient: record.find((r) => r.resourceType === 'Patient')!,
-    conditions: searchset('Condition'),
-    procedures: searchset('Procedure'),
-    observations: searchset('Observation'),
-    medicationRequests: searchset('MedicationRequest'),
-    medicationStatements: searchset('MedicationStatement'),
-    allergies: searchset('AllergyIntolerance'),
-    coverage: searchset('Coverage'),
+    baseUrl,
+    pid: child.pid as number,
+    coldStartMs: performance.now() - started,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function summary(label: string, samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-  return `${label}: median ${percentile(sorted, 50).toFixed(2)} ms, p95 ${percentile(sorted, 95).toFixed(2)} ms, mean ${mean.toFixed(2)} ms (n=${samples.length})`;
 }
 
 async function main(): Promise<void> {
-  const engine = await loadPolicyEngine();
-  // One client sending 500 calls back to back would meet the per-client rate limit, which is not what is measured.
-  const security = loadSecurityConfig({ CDS_RATE_LIMIT_PER_MINUTE: '0' }, { trustClients: false, sandboxFhirPort: 8080 });
-  const app = createApp({ engine, config: loadConfig({}), logger: silentLogger, security });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cds-services/intrathecal-pump-order-sign`;
-
-  const record = patientRecord();
-  const body = JSON.parse(readFileSync(path.join(FIXTURES, 'requests', 'cnmp-implant-met.json'), 'utf8'));
-  delete body.fhirServer;
-  body.prefetch = prefetch(record);
-  const payload = JSON.stringify(body);
-
-  const call = async (): Promise<number> => {
-    const started = performance.now();
-    const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload });
-    const json = (await res.json()) as { cards?: unknown[] };
-    const ms = performance.now() - started;
-    if (res.status !== 200 || json.cards?.length !== 1) throw new Error(`unexpected answer: HTTP ${res.status}, ${json.cards?.length ?? 0} cards`);
-    return ms;
+  const service = await startService(
+    { CDS_RATE_LIMIT_PER_MINUTE: '0', ADDRESS_RATE_LIMIT_PER_MINUTE: '0', MAX_BODY_BYTES: String(16 * 1024 * 1024), WORKERS },
+    ROOT,
+  );
+  const floor = await startFloor();
+  const targets = {
+    service: { name: 'service', pool: new Pool(service.baseUrl, { connections: 16 }) },
+    floor: { name: 'floor', pool: new Pool(floor.baseUrl, { connections: 16 }) },
   };
-
-  for (let i = 0; i < WARMUP; i++) await call();
-  const http: number[] = [];
-  for (let i = 0; i < CALLS; i++) http.push(await call());
-
-  // The same evaluation without HTTP, parsing, validation or rendering: what the service adds is the difference.
-  const order = body.context.draftOrders.entry[0].resource as ServiceRequest;
-  const draftOrders = body.context.draftOrders.entry.map((e: { resource: FhirResource }) => e.resource);
-  const callDate = new Date().toISOString().slice(0, 10);
-  const evaluation: number[] = [];
-  for (let i = 0; i < CALLS; i++) {
-    const started = performance.now();
-    await engine.evaluateOrder(record, order, { draftOrders, callDate });
-    evaluation.push(performance.now() - started);
+  try {
+    const workers = childPids(service.pid).length || 1;
+    console.log(`service ${ROOT ?? '(this checkout)'}: ${workers} worker(s), cold start ${ms(service.coldStartMs)} ms (spawn to first /health); floor cold start ${ms(floor.coldStartMs)} ms`);
+    for (const size of [50, 5000]) {
+      const template = JSON.stringify(hookBody(largerRecord(size)));
+      const calls = size > 1000 ? Math.max(20, Math.round(CALLS / 4)) : CALLS;
+      // Warm-up: JIT and connection pools of both.
+      await sequential(targets.service, template, 10);
+      await sequential(targets.floor, template, 10);
+      takeRefused();
+      console.log(`-- ${size} resources, request ${(template.length / 1024).toFixed(0)} KiB, ${calls} calls per line`);
+      row('sequential', await sequential(targets.service, template, calls), await sequential(targets.floor, template, calls));
+      const sc = await concurrent(targets.service, template, calls * 2, 8);
+      const fc = await concurrent(targets.floor, template, calls * 2, 8);
+      row('concurrency 8', sc.times, fc.times, `   throughput ${sc.perSecond.toFixed(1)} vs ${fc.perSecond.toFixed(1)} calls/s`);
+    }
+    // order-select then order-sign with the same record: the second is answered from the evaluation cache.
+    const pair = hookBody(largerRecord(50));
+    const selectBody = JSON.stringify({
+      ...pair,
+      hook: 'order-select',
+      context: { ...(pair.context as object), selections: [`ServiceRequest/${(pair.context as { draftOrders: { entry: { resource: { id: string } }[] } }).draftOrders.entry[0].resource.id}`] },
+    });
+    const seconds: number[] = [];
+    const firsts: number[] = [];
+    for (let i = 0; i < Math.min(CALLS, 100); i++) {
+      const unique = uniqueBody(selectBody, n);
+      firsts.push(await post(targets.service, unique, SELECT));
+      seconds.push(await post(targets.service, uniqueBody(JSON.stringify(pair), n++)));
+    }
+    const f = stats(firsts);
+    const s = stats(seconds);
+    console.log(`order-select then order-sign, same record (50): select p50 ${ms(f.p50)} ms, sign p50/p99 ${ms(s.p50)}/${ms(s.p99)} ms${takeRefused()}`);
+    const workerRss = childPids(service.pid).map((pid) => rssMiB(pid));
+    console.log(
+      `RSS: service ${rssMiB(service.pid).toFixed(0)} MiB in all${workerRss.length ? ` (workers ${workerRss.map((r) => r.toFixed(0)).join(', ')} MiB)` : ''}; floor ${rssMiB(floor.pid).toFixed(0)} MiB`,
+    );
+  } finally {
+    await targets.service.pool.close();
+    await targets.floor.pool.close();
+    await service.stop();
+    await floor.stop();
   }
-
-  console.log(`patient ${PATIENT_ID} + synthetic history: ${record.length} resources, request body ${(payload.length / 1024).toFixed(1)} KiB`);
-  console.log(summary('order-sign over HTTP (full prefetch)', http));
-  console.log(summary('engine.evaluateOrder alone          ', evaluation));
-
-  server.close();
-  await app.closeResources();
 }
 
 main().catch((error) => {

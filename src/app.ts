@@ -20,6 +20,8 @@ import { createMetrics, type ServiceMetrics } from './ops/metrics';
 import { createMetricsRouter } from './ops/metrics-endpoint';
 import { createHealthRouter, type ReadinessReport } from './ops/health';
 import { createRateLimit } from './ops/rate-limit';
+import { AdmissionGate, createAdmission, markArrival } from './ops/admission';
+import { createEvaluationCache } from './cds-hooks/evaluation-cache';
 import { loadPacks, type PolicyPack } from './packs/load-packs';
 import { createClientAuth, getClientIssuer } from './security/client-auth';
 import { loadSecurityConfig, type SecurityConfig } from './security/config';
@@ -83,12 +85,17 @@ export function createApp(options: AppOptions): CdsApp {
 
   const app = express() as CdsApp;
   app.disable('x-powered-by');
+  app.use(markArrival());
   app.use(createRequestLogging(logger, { knownRoutes: CDS_ROUTES, onFinished: metrics.requestFinished }));
   app.use(createHealthRouter(options.readiness ?? (() => ({ engine: true, serviceDefinitions: true }))));
   app.use(createMetricsRouter(metrics.registry, { bearerToken: config.metricsToken }));
   app.use(cors);
+  const admission = new AdmissionGate({ ...config.admission, budgetMs: config.hookDeadlineMs });
   app.use(
     '/cds-services',
+    // Cheap refusals first: per address (before any signature is checked), then the capacity gate.
+    createRateLimit({ perMinute: config.http.addressRateLimitPerMinute, burst: config.http.addressRateLimitBurst, keyOf: (req) => `ip:${req.ip ?? 'unknown'}` }),
+    createAdmission(admission, (req) => req.method === 'POST' && /^\/[^/]+\/?$/.test(req.path)),
     createClientAuth({ security, publicBaseUrl: config.publicBaseUrl, logger, replayStore: options.storage?.replay }),
     createRateLimit({
       perMinute: security.rateLimitPerMinute,
@@ -106,6 +113,7 @@ export function createApp(options: AppOptions): CdsApp {
       crd: config.crd,
       deadlineMs: Math.max(0, config.hookDeadlineMs - FETCH_MARGIN_MS),
       callDeadlineMs: config.hookDeadlineMs,
+      evaluationCache: createEvaluationCache(config.evaluationCache),
       now: options.now ?? (() => new Date()),
       catalog: loadServiceCatalog(packs),
       feedbackStore: options.feedbackStore ?? options.storage?.feedback ?? createMemoryFeedbackStore(),

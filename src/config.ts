@@ -23,10 +23,39 @@ export interface Config {
   /** Deadline of a whole hook call, in ms. */
   hookDeadlineMs: number;
   logLevel: string;
+  /** Socket and HTTP limits against slow or greedy clients (src/server/http-server.ts). */
+  http: HttpLimits;
+  /** Admission control of hook calls (src/ops/admission.ts). */
+  admission: AdmissionLimits;
+  /** Evaluation cache (src/cds-hooks/evaluation-cache.ts); 0 entries turns it off. */
+  evaluationCache: { maxEntries: number; ttlSeconds: number };
   /** Da Vinci CRD: the payer served (CRD_PAYERS) and whether a call without its Coverage is refused (CRD_REQUIRE_COVERAGE). */
   crd: { payer: PayerConfig; requireCoverage: boolean };
   /** Bearer token a Prometheus scraper must send to GET /metrics; open when unset. */
   metricsToken?: string;
+}
+
+export interface HttpLimits {
+  /** Time a client has to send the request headers, from connection or the previous request. */
+  headersTimeoutMs: number;
+  /** Time a client has to send the whole request (headers and body). */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** Requests served on one connection before it is closed (0: no limit). */
+  maxRequestsPerSocket: number;
+  /** Connections one client address may hold open at once (per worker). */
+  maxConnectionsPerAddress: number;
+  /** Calls a client address may start per minute, counted before authentication (0: off). */
+  addressRateLimitPerMinute: number;
+  addressRateLimitBurst: number;
+}
+
+export interface AdmissionLimits {
+  /** Hook calls evaluated at once per worker; more wait in a short queue or get 503. */
+  maxInFlight: number;
+  /** Longest a call may wait for a slot; calls that could not start within it are refused on arrival. */
+  maxQueueMs: number;
 }
 
 /** What differs between `npm run serve` (production) and `npm start` (sandbox) when a variable is unset. */
@@ -46,6 +75,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     fhirMaxResponseBytes: int(env, 'FHIR_MAX_RESPONSE_BYTES', 10 * 1024 * 1024),
     hookDeadlineMs: int(env, 'HOOK_DEADLINE_MS', 4500),
     logLevel: env.LOG_LEVEL ?? 'info',
+    http: {
+      headersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000),
+      requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 15_000),
+      keepAliveTimeoutMs: int(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000),
+      maxRequestsPerSocket: int(env, 'HTTP_MAX_REQUESTS_PER_SOCKET', 1_000),
+      maxConnectionsPerAddress: int(env, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS', 64),
+      addressRateLimitPerMinute: int(env, 'ADDRESS_RATE_LIMIT_PER_MINUTE', 1_200),
+      addressRateLimitBurst: Math.max(1, int(env, 'ADDRESS_RATE_LIMIT_BURST', 120)),
+    },
+    admission: {
+      maxInFlight: Math.max(1, int(env, 'HOOK_MAX_IN_FLIGHT', 2)),
+      maxQueueMs: int(env, 'HOOK_MAX_QUEUE_MS', 1_000),
+    },
+    evaluationCache: {
+      maxEntries: int(env, 'EVAL_CACHE_MAX_ENTRIES', 1_000),
+      ttlSeconds: Math.max(1, int(env, 'EVAL_CACHE_TTL_SECONDS', 300)),
+    },
     crd: { payer: loadPayerConfig(env), requireCoverage: bool(env, 'CRD_REQUIRE_COVERAGE', defaults.requireCoverage) },
     metricsToken: env.METRICS_TOKEN || undefined,
   };

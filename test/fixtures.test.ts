@@ -9,21 +9,15 @@ import { SANDBOX_PAYER } from '../src/crd/payers';
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import type { Bundle, FhirResource } from 'fhir/r4';
+import { loadPacks } from '../src/packs/load-packs';
 import { FIXTURES_DIR, readFixtureTable } from './support/fixture-table';
 
 const ORDER_DATE = '2026-06-15';
 const PRACTITIONERS_FILE = 'itp-practitioners.json';
 
-// criteria.md sections 2-3: the criteria of each pathway and phase, in the order criteria.md lists them.
-const CNMP_TRIAL = ['age-18', 'cnmp-etiology', 'cnmp-no-further-treatment', 'cnmp-conservative-6mo', 'cnmp-conservative-failure', 'cnmp-psych-clearance'];
-const CANCER_TRIAL = ['age-18', 'metastases-documented', 'icp-documented', 'life-expectancy-documented', 'prior-treatments-documented'];
-const SPASTICITY_TRIAL = ['age-18', 'spasticity-function-documented', 'spasticity-scale-documented', 'prior-treatments-documented', 'psych-history-documented', 'icp-documented'];
-const CRITERIA: Record<string, Record<'trial' | 'implant', string[]>> = {
-  'chronic-non-malignant-pain': { trial: CNMP_TRIAL, implant: [...CNMP_TRIAL, 'trial-completed', 'cnmp-trial-pain-reduction-50'] },
-  'cancer-pain': { trial: CANCER_TRIAL, implant: [...CANCER_TRIAL, 'trial-completed', 'trial-pain-reduction-documented'] },
-  spasticity: { trial: SPASTICITY_TRIAL, implant: [...SPASTICITY_TRIAL, 'trial-completed', 'spasticity-scale-reduction', 'trial-pain-reduction-documented'] },
-  undetermined: { trial: ['age-18'], implant: ['age-18'] },
-};
+// The criteria of each pathway and phase, as the pack's CQL lists them (its "Criteria" expression, read from the ELM).
+const [PACK] = loadPacks();
+const criteriaOf = (pathway: string, phase: string): string[] | undefined => PACK.criteria.get(pathway)?.get(phase);
 
 // criteria.md section 1: the order codes the policy governs, by phase.
 const CPT = 'http://www.ama-assn.org/go/cpt';
@@ -265,7 +259,7 @@ describe('expected-results table in fixtures/README.md', () => {
       const order = draftOrders(requests.get(row.request) as HookRequest).find((o) => ref(o) === row.order) as AnyResource;
       const phase = phaseOf(order) as 'trial' | 'implant';
       const criteria = row.criteria as Array<{ id: string; status: string }>;
-      expect(criteria.map((c) => c.id)).toEqual(CRITERIA[row.pathway][phase]);
+      expect(criteria.map((c) => c.id)).toEqual(criteriaOf(row.pathway, phase));
       for (const { id, status } of criteria) {
         if (status === 'not-applicable') expect([row.pathway, id]).toEqual(['spasticity', 'trial-pain-reduction-documented']);
       }

@@ -1,17 +1,14 @@
 /**
- * CORS for browser-based EHRs and the CDS Hooks sandbox: any origin may call, with the
- * Authorization (CDS Hooks JWT) and Content-Type headers. No cookies are used, so no credentials.
+ * CORS for browser-based EHRs and the CDS Hooks sandbox (the `cors` package): any origin may call, with the
+ * Authorization (CDS Hooks JWT) and Content-Type headers; a preflight is answered 204 and cached 10 minutes.
+ * No cookies are used, so no credentials.
  */
-import type { NextFunction, Request, Response } from 'express';
+import corsMiddleware from 'cors';
 
-export function cors(req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Access-Control-Allow-Origin', '*');
-  if (req.method !== 'OPTIONS') {
-    next();
-    return;
-  }
-  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-  res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
-  res.setHeader('Access-Control-Max-Age', '600');
-  res.status(204).end();
-}
+export const cors = corsMiddleware({
+  origin: '*',
+  methods: 'GET, POST, OPTIONS',
+  allowedHeaders: 'Authorization, Content-Type',
+  maxAge: 600,
+  optionsSuccessStatus: 204,
+});

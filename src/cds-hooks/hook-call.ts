@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FhirResource } from 'fhir/r4';
-import type { OrderEvaluationResult, PolicyEngine, PolicyEvaluation, PumpOrder, SkippedResource } from '../engine/types';
+import type { OrderEvaluationResult, PolicyEngine, PolicyEvaluation, PreparedRecord, PumpOrder, SkippedResource } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
 import type { FhirFetcher } from '../fhir-client/fhir-fetch';
 import type { HookMetrics } from '../ops/metrics';
@@ -23,6 +23,7 @@ import { gatherPatientRecord } from './prefetch';
 import { fetchReferencedMedications } from './referenced-medications';
 import type { LoadedService } from './service-definitions';
 import type { Card, HookRequest, HookResponse, PatientRecord } from './types';
+import type { EvaluationCache } from './evaluation-cache';
 
 export interface HookCallDeps {
   engine: PolicyEngine;
@@ -30,12 +31,17 @@ export interface HookCallDeps {
   /** Deadline for fetching missing prefetch, in ms (0: none beyond the per-request timeout). */
   deadlineMs: number;
   now: () => Date;
+  /** Reuses evaluations of identical inputs (order-select then order-sign); default: none. */
+  evaluationCache?: EvaluationCache;
   /** The payer this deployment answers for, and whether a call without its Coverage is refused (CRD hook-13). */
   crd: { payer: PayerConfig; requireCoverage: boolean };
   /** Ids of cards, suggestions and coverage assertions; default random UUIDs. */
   newId?: () => string;
   metrics?: HookMetrics;
 }
+
+/** Lets pending I/O run (new requests get their fast refusals) between long stretches of evaluation. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface HookCallResult {
   response: HookResponse;
@@ -67,6 +73,8 @@ export async function runHookCall(
   policyPageUrl: string,
   /** Aborts fetching from outside (e.g. a whole-call deadline kept by the caller). */
   signal?: AbortSignal,
+  /** Deadline for fetching missing prefetch, in ms from now; default deps.deadlineMs. */
+  fetchDeadlineMs: number = deps.deadlineMs,
 ): Promise<HookCallResult> {
   const policy = service.pack.id;
   const settings = settingsFor(request.hook, request.extension);
@@ -76,7 +84,7 @@ export async function runHookCall(
   const drafts = draftOrderResources(request);
   const candidates = ordersToEvaluate(request, drafts);
   const callStarted = Date.now();
-  const signals = [...(signal ? [signal] : []), ...(deps.deadlineMs > 0 ? [AbortSignal.timeout(deps.deadlineMs)] : [])];
+  const signals = [...(signal ? [signal] : []), ...(fetchDeadlineMs > 0 ? [AbortSignal.timeout(fetchDeadlineMs)] : [])];
   const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
   // A draft order may name its drug by reference to a separate Medication, which the phase may depend on: read those first.
   const draftMedications = candidates.length > 0 ? await fetchReferencedMedications(request, deps.fetcher, drafts, drafts, deadline) : [];
@@ -112,7 +120,7 @@ export async function runHookCall(
   }
 
   // Paging through search results ends in time for the deadline, keeping what was read (the card says so).
-  const pageUntil = deps.deadlineMs > 0 ? callStarted + deps.deadlineMs : undefined;
+  const pageUntil = fetchDeadlineMs > 0 ? callStarted + fetchDeadlineMs : undefined;
   const read: RecordRead = await gatherPatientRecord(service, request, deps.fetcher, deadline, deps.metrics, pageUntil)
     .then(async (gathered) => {
       // The record's own Medications by reference, in one search for all of them.
@@ -140,21 +148,32 @@ export async function runHookCall(
     if (deps.crd.requireCoverage) throw invalid(coverage.message);
   }
 
-  // Read and indexed once for every order of the call.
-  const prepared = read.ok ? deps.engine.prepareRecord(read.record, draftsOnly) : draftsOnly;
-  const results: OrderEvaluationResult[] = read.ok
-    ? await Promise.all(
-        orders.map(async (order) => {
-          const reason = unreadable.get(order);
-          if (reason) return { evaluation: null, skipped: [], error: reason };
-          const started = performance.now();
-          const result = await deps.engine.evaluateOrder(prepared, order, { callDate, policy });
-          deps.metrics?.evaluation((performance.now() - started) / 1000, result.error ? 'error' : 'ok');
-          if (result.evaluation) deps.metrics?.criteria(result.evaluation.criteria);
-          return result;
-        }),
-      )
-    : orders.map(() => ({ evaluation: null, skipped: [], error: 'record unreadable' }));
+  // Read and indexed once for every order of the call (when an order is not answered from the evaluation cache).
+  let prepared: PreparedRecord | undefined;
+  const preparedRecord = (): PreparedRecord => (prepared ??= deps.engine.prepareRecord(read.ok ? read.record : [], draftsOnly));
+  const results: OrderEvaluationResult[] = [];
+  for (const order of orders) {
+    if (!read.ok) break;
+    // One order at a time, letting waiting requests in between (their refusals need not wait for us).
+    await yieldToEventLoop();
+    signal?.throwIfAborted();
+    const reason = unreadable.get(order);
+    if (reason) {
+      results.push({ evaluation: null, skipped: [], error: reason });
+      continue;
+    }
+    const started = performance.now();
+    const options = { draftOrders: drafts, callDate, policy };
+    const result = await (deps.evaluationCache
+      ? deps.evaluationCache.evaluate(deps.engine, read.record, order, options, preparedRecord)
+      : deps.engine.evaluateOrder(preparedRecord(), order, options));
+    deps.metrics?.evaluation((performance.now() - started) / 1000, result.error ? 'error' : 'ok');
+    if (result.evaluation) deps.metrics?.criteria(result.evaluation.criteria);
+    results.push(result);
+  }
+  if (!read.ok) results.push(...orders.map(() => ({ evaluation: null, skipped: [], error: 'record unreadable' })));
+  // What intake left out (a result answered from the cache carries the list of the call it was computed in).
+  const leftOut = prepared?.leftOut ?? results.find((r) => r.skipped.length > 0)?.skipped ?? draftsOnly.leftOut;
 
   const cardContext = {
     hook: request.hook,
@@ -166,7 +185,7 @@ export async function runHookCall(
     patientId: request.context.patientId,
     callDate,
     partialKeys: read.ok ? read.truncatedKeys : [],
-    leftOutCount: prepared.leftOut.length,
+    leftOutCount: leftOut.length,
     newId,
   };
   const cardOptions = { suggestions: settings.cardTypes[CLINICAL_REMINDER_TOPIC.code as string] };
@@ -202,7 +221,7 @@ export async function runHookCall(
     });
   }
 
-  const skippedResources = prepared.leftOut.length;
+  const skippedResources = leftOut.length;
   const failedEvaluations = results.filter((r) => r.error !== undefined).length;
   return {
     response: { cards, ...(withActions && { systemActions }) },
@@ -216,6 +235,6 @@ export async function runHookCall(
     evaluations: results.flatMap((r) => (r.evaluation ? [r.evaluation] : [])),
     record: read.ok ? read.record : [],
     assertionIds: assertionIdsOf(systemActions),
-    leftOut: prepared.leftOut,
+    leftOut,
   };
 }

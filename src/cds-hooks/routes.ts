@@ -8,6 +8,7 @@ import { getClientIssuer } from '../security/client-auth';
 import type { CallInput } from '../storage/call-record';
 import { annotateHookCall, annotateHookService, type KnownRoute } from '../logging/request-log';
 import { respondDeadlineExceeded, withDeadline } from '../ops/deadline';
+import { elapsedSinceArrival } from '../ops/admission';
 import { HttpError, invalid, operationOutcome, unknownService } from './errors';
 import { validateFeedback, type FeedbackStore } from './feedback';
 import { runHookCall, type HookCallDeps } from './hook-call';
@@ -92,10 +93,20 @@ export function cdsRoutes(deps: RouteDeps): Router {
       if (!allowed.ok) throw invalid(`fhirServer: ${allowed.message}`);
     }
     const policyPageUrl = `${baseUrlOf(req, deps.publicBaseUrl)}${service.pack.pagePath}`;
-    const outcome = await withDeadline((signal) => runHookCall(deps, service, request, policyPageUrl, signal), deps.callDeadlineMs);
+    // The budget started when the request arrived: time spent queued and reading the body is spent.
+    const spentMs = elapsedSinceArrival(res);
+    const remainingMs = Math.max(0, Math.floor(deps.callDeadlineMs - spentMs));
+    const fetchMarginMs = deps.callDeadlineMs - deps.deadlineMs;
+    const outcome =
+      remainingMs === 0
+        ? ({ kind: 'deadline-exceeded', deadlineMs: deps.callDeadlineMs } as const)
+        : await withDeadline(
+            (signal) => runHookCall(deps, service, request, policyPageUrl, signal, deps.deadlineMs > 0 ? Math.max(1, remainingMs - fetchMarginMs) : 0),
+            remainingMs,
+          );
     if (outcome.kind === 'deadline-exceeded') {
       annotateHookCall(res, { service: service.definition.id, hookInstance: request.hookInstance, cards: 0, outcome: 'deadline' });
-      respondDeadlineExceeded(res, outcome.deadlineMs);
+      respondDeadlineExceeded(res, deps.callDeadlineMs);
       recordCall({ outcome: 'deadline' });
       return;
     }

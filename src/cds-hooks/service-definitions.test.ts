@@ -15,7 +15,8 @@ function dirWith(files: Record<string, unknown>): string {
   return dir;
 }
 
-const valid = { id: 'svc', hook: 'order-sign', title: 'T', description: 'D', prefetch: { patient: 'Patient/{{context.patientId}}' } };
+// The pack's own order-sign file under another id: its prefetch adjustments fit the pack's CQL.
+const valid = { ...JSON.parse(fs.readFileSync(path.join(pack.hooksDir, fs.readdirSync(pack.hooksDir).sort()[1]), 'utf8')), id: 'svc' };
 
 describe('loadServiceCatalog', () => {
   it('loads the project hooks/*.json and serves them as the discovery response', () => {

@@ -9,10 +9,10 @@ import type { FhirAuthorization, HookContext, HookName, HookRequest } from './ty
 
 type Json = Record<string, unknown>;
 
-/** FHIR R4 id datatype. Keeps patient ids from smuggling query syntax into prefetch URLs. */
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+/** FHIR R4 id datatype. Keeps patient ids from smuggling query syntax into prefetch URLs; `.` and `..` are path steps, not ids. */
+const FHIR_ID = /^(?!\.+$)[A-Za-z0-9\-.]{1,64}$/;
 /** `Type/id`, as context.userId and selections use. */
-const RELATIVE_REFERENCE = /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
+const RELATIVE_REFERENCE = /^[A-Z][A-Za-z]+\/(?!\.+$)[A-Za-z0-9\-.]{1,64}$/;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -102,6 +102,7 @@ function validateContext(value: unknown, hook: HookName): HookContext {
   const patientId = requiredString(value, 'patientId', 'context.patientId');
   if (!FHIR_ID.test(patientId)) throw invalid('context.patientId must be a FHIR id (letters, digits, "-" and ".", at most 64)');
   const encounterId = optionalString(value, 'encounterId', 'context.encounterId');
+  if (encounterId !== undefined && !FHIR_ID.test(encounterId)) throw invalid('context.encounterId must be a FHIR id (letters, digits, "-" and ".", at most 64)');
   const draftOrders = validateDraftOrders(value.draftOrders);
   const context: HookContext = { userId, patientId, draftOrders, ...(encounterId && { encounterId }) };
   if (hook === 'order-select') context.selections = validateSelections(value.selections, draftOrders);

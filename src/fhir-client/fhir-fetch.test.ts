@@ -4,6 +4,7 @@
  * covered against the embedded FHIR server in test/hooks/prefetch.test.ts.)
  */
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { createFhirFetcher, FhirFetchError, type FhirFetcher } from './fhir-fetch';
 
@@ -158,6 +159,31 @@ it('stops reading a response larger than the cap', async () => {
     res.end(JSON.stringify({ resourceType: 'Patient', id: 'p1', text: { div: 'x'.repeat(200 * 1024) } }));
   });
   expect((await failure(fetcher.fetch({ fhirServer: s.base, query: 'Patient/p1' }))).reason).toBe('too-large');
+});
+
+it('refuses a compressed answer at its headers, so a small gzip body cannot inflate past the cap', async () => {
+  // 0.1 MB on the wire, 16 MB once inflated: a cap counted on the wire alone would let it in.
+  const bomb = gzipSync(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: 0, padding: ' '.repeat(16 * 1024 * 1024) }));
+  expect(bomb.length).toBeLessThan(64 * 1024);
+  const s = await server((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/fhir+json', 'Content-Encoding': 'gzip' });
+    res.end(bomb);
+  });
+  const error = await failure(fetcher.fetch({ fhirServer: s.base, query: 'Condition?patient=p1' }));
+  expect(error.reason).toBe('invalid-response');
+  expect(error.message).toMatch(/compressed/);
+});
+
+it.each(['Patient/..', 'Patient/.', '..;/admin/Patient?x=1', 'Patient/%2e%2e'])('refuses the dot-segment query %s before any request', async (query) => {
+  const s = await server((_req, res) => json(res, { resourceType: 'Patient', id: 'p1' }));
+  expect((await failure(fetcher.fetch({ fhirServer: s.base, query }))).reason).toBe('not-allowed');
+  expect(s.requests).toHaveLength(0);
+});
+
+it('refuses a next link with a ..; segment (a path escape on Tomcat-hosted servers)', async () => {
+  const s = await server((req, res, base) => json(res, page(['c1'], req.url?.includes('admin') ? undefined : `${base}/..;/admin/Condition`)));
+  expect((await failure(fetcher.fetch({ fhirServer: s.base, query: 'Condition?patient=p1' }))).reason).toBe('foreign-link');
+  expect(s.requests).toHaveLength(1);
 });
 
 it('fails on an answer that is not JSON', async () => {

@@ -10,6 +10,7 @@
 import Client from 'fhir-kit-client';
 import type { Bundle, FhirResource } from 'fhir/r4';
 import { Agent } from 'undici';
+import { hasDotSegment } from '../security/fhir-server-allowlist';
 
 export type FhirFetchFailure =
   | 'not-allowed'
@@ -111,6 +112,7 @@ function describeNetworkError(error: unknown, transportCode: string | undefined,
   }
   const code = transportCode ?? (error as { cause?: { code?: string } } | null)?.cause?.code;
   if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return new FhirFetchError('too-large', 'the FHIR response is larger than allowed');
+  if (code === ENCODED_BODY) return new FhirFetchError('invalid-response', 'the FHIR server sent a compressed body although asked for none');
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new FhirFetchError('timeout', 'the FHIR server did not answer in time');
   }
@@ -118,22 +120,60 @@ function describeNetworkError(error: unknown, transportCode: string | undefined,
 }
 
 interface DispatchHandler {
+  onConnect?(abort: (error: Error) => void, context?: unknown): void;
+  onHeaders?(statusCode: number, headers: Buffer[] | string[] | null, resume: () => void, statusText: string): boolean;
   onError?(error: unknown): void;
 }
 
+/** Error code of a response refused for its Content-Encoding. */
+const ENCODED_BODY = 'CDS_FHIR_ENCODED_BODY';
+
 /**
- * Hands requests to the shared pool and remembers the transport error of the last one: fetch()
- * reports a cut-off body only as "terminated", and does not always pass the reason on.
+ * The size cap (undici's maxResponseSize) counts bytes as they arrive on the wire. fetch() would
+ * inflate a gzip or brotli body after that count, so 0.1 MB on the wire could become 100 MB in
+ * memory. We ask for `identity` and refuse a body sent compressed anyway, at its headers, before
+ * any of it is read: then the bytes counted are the bytes kept.
+ */
+function contentEncoding(headers: Buffer[] | string[] | null): string | undefined {
+  if (!headers) return undefined;
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (String(headers[i]).toLowerCase() === 'content-encoding') return String(headers[i + 1]).trim().toLowerCase();
+  }
+  return undefined;
+}
+
+/**
+ * Hands requests to the shared pool, refuses compressed bodies, and remembers the transport error
+ * of the last request: fetch() reports a cut-off body only as "terminated", and does not always
+ * pass the reason on.
  */
 function observingDispatcher(pool: Agent): { dispatcher: object; lastErrorCode(): string | undefined } {
   let code: string | undefined;
   const dispatcher = {
     dispatch(options: Parameters<Agent['dispatch']>[0], handler: DispatchHandler): boolean {
       code = undefined;
+      let abort: ((error: Error) => void) | undefined;
       const observed = new Proxy(handler, {
         get(target, prop) {
           const value = Reflect.get(target, prop, target);
-          if (prop !== 'onError' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+          if (typeof value !== 'function') return value;
+          if (prop === 'onConnect') {
+            return (abortRequest: (error: Error) => void, context?: unknown) => {
+              abort = abortRequest;
+              return value.call(target, abortRequest, context);
+            };
+          }
+          if (prop === 'onHeaders') {
+            return (statusCode: number, headers: Buffer[] | string[] | null, resume: () => void, statusText: string) => {
+              const encoding = contentEncoding(headers);
+              if (encoding !== undefined && encoding !== 'identity' && abort) {
+                abort(Object.assign(new Error('compressed FHIR response refused'), { code: ENCODED_BODY }));
+                return false;
+              }
+              return value.call(target, statusCode, headers, resume, statusText);
+            };
+          }
+          if (prop !== 'onError') return value.bind(target);
           return (error: unknown) => {
             code = (error as { code?: string } | null)?.code;
             return value.call(target, error);
@@ -170,7 +210,7 @@ export function createFhirFetcher(options: FhirFetcherOptions): FhirFetcher {
         if (status >= 300 && status < 400) {
           const location = error.config?.headers?.get('location');
           const next = location ? new URL(location, new URL(target, baseDirectory(base))) : undefined;
-          if (!next || !isUnderBase(next, base)) throw new FhirFetchError('redirect', 'the FHIR server redirected to another server', status);
+          if (!next || !isUnderBase(next, base) || hasDotSegment(location as string)) throw new FhirFetchError('redirect', 'the FHIR server redirected to another server', status);
           if (hop >= MAX_REDIRECTS) throw new FhirFetchError('redirect', 'the FHIR server redirected too many times', status);
           target = next.href;
           continue;
@@ -201,6 +241,8 @@ export function createFhirFetcher(options: FhirFetcherOptions): FhirFetcher {
     });
     if (accessToken) client.bearerToken = accessToken;
 
+    // A `.`/`..` step (or Tomcat's `..;`) in the query would walk out of the FHIR base.
+    if (hasDotSegment(query)) throw new FhirFetchError('not-allowed', 'the FHIR query has a "." or ".." path segment');
     const isRead = !query.includes('?');
     let first: FhirResource;
     let pageStarted = Date.now();
@@ -237,7 +279,7 @@ export function createFhirFetcher(options: FhirFetcherOptions): FhirFetcher {
         throw new FhirFetchError('invalid-response', 'the FHIR search returned an invalid next link');
       }
       // The token must never follow a link to another server.
-      if (!isUnderBase(nextUrl, base)) throw new FhirFetchError('foreign-link', 'the FHIR search linked its next page to another server');
+      if (!isUnderBase(nextUrl, base) || hasDotSegment(next)) throw new FhirFetchError('foreign-link', 'the FHIR search linked its next page to another server');
       pageStarted = Date.now();
       const page = asResource(await get(client, observer, base, nextUrl.href, signal));
       lastPageMs = Date.now() - pageStarted;

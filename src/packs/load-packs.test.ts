@@ -23,6 +23,7 @@ function packCopy(edit: (manifest: Record<string, any>) => void): string {
 /** An ELM folder whose library has the given parameter defaults changed. */
 function elmWith(defaults: Record<string, unknown>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elm-'));
+  fs.cpSync(ELM_DIR, dir, { recursive: true });
   const elm = JSON.parse(fs.readFileSync(path.join(ELM_DIR, `${library}.json`), 'utf8'));
   for (const def of elm.library.parameters.def) if (def.name in defaults) def.default = defaults[def.name];
   fs.writeFileSync(path.join(dir, `${library}.json`), JSON.stringify(elm));

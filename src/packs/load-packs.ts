@@ -7,9 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
+import { loadValueSets } from '../engine/value-sets';
 import { envBool, envInt } from '../env-values';
 import { PROJECT_ROOT } from '../project-root';
 import { criteriaTable, type CriteriaTable } from './criteria-from-elm';
+import { dataRequirements, type DataRequirement } from './data-requirements';
 import { formatParameter, parameterDefaults, PARAMETER_FORMATS, type ParameterFormat, type ParameterValue } from './elm-parameters';
 import type { ElmLibrary } from './elm-walk';
 import { packSchema, type PackManifest, type PackSetting } from './pack-schema';
@@ -31,6 +33,8 @@ export interface PolicyPack {
   criteria: CriteriaTable;
   /** The pathway the CQL gives when no indication was found. */
   undeterminedPathway?: string;
+  /** What the CQL retrieves, by resource type, with the codes it filters on: the prefetch is derived from it. */
+  dataRequirements: DataRequirement[];
   /** Path of the policy page on this service. */
   pagePath: string;
   valueSetDir: string;
@@ -38,7 +42,7 @@ export interface PolicyPack {
 }
 
 export interface PackLocations {
-  /** Folders whose sub-folders are packs; default <root>/policies. */
+  /** Folders whose sub-folders are packs; default POLICY_PACK_DIRS, else <root>/policies. */
   roots?: string[];
   /** Where `npm run build:cql` wrote the ELM; default <root>/build/elm. */
   elmDir?: string;
@@ -63,9 +67,16 @@ export function packDirs(roots: string[] = [DEFAULT_PACK_ROOT]): string[] {
   });
 }
 
+/** POLICY_PACK_DIRS: folders of packs, separated by the platform's path delimiter (":"); default policies/. */
+export function packRoots(env: NodeJS.ProcessEnv = process.env): string[] {
+  const listed = (env.POLICY_PACK_DIRS ?? '').split(path.delimiter).filter((d) => d.trim() !== '');
+  return listed.length > 0 ? listed.map((d) => path.resolve(PROJECT_ROOT, d)) : [DEFAULT_PACK_ROOT];
+}
+
 export function loadPacks(locations: PackLocations = {}): PolicyPack[] {
-  const dirs = packDirs(locations.roots);
-  if (dirs.length === 0) throw new Error(`no policy pack (a folder with pack.json) in ${(locations.roots ?? [DEFAULT_PACK_ROOT]).join(', ')}`);
+  const roots = locations.roots ?? packRoots(locations.env);
+  const dirs = packDirs(roots);
+  if (dirs.length === 0) throw new Error(`no policy pack (a folder with pack.json) in ${roots.join(', ')}`);
   const packs = dirs.map((dir) => loadPack(dir, locations));
   const ids = packs.map((p) => p.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -129,6 +140,15 @@ export function loadPack(dir: string, locations: Omit<PackLocations, 'roots'> = 
     fail('pathways: a pathway refers to externalCriteria, which the pack does not describe');
   }
 
+  const valueSetDir = path.join(dir, 'valuesets');
+  const requirements = (() => {
+    try {
+      return dataRequirements(elm, elmDir, loadValueSets(valueSetDir));
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+  })();
+
   return {
     id: manifest.id,
     dir,
@@ -140,8 +160,9 @@ export function loadPack(dir: string, locations: Omit<PackLocations, 'roots'> = 
     phases,
     criteria,
     undeterminedPathway: undetermined[0],
+    dataRequirements: requirements,
     pagePath: `/policy/${encodeURIComponent(manifest.id)}`,
-    valueSetDir: path.join(dir, 'valuesets'),
+    valueSetDir,
     hooksDir: path.join(dir, 'hooks'),
   };
 }

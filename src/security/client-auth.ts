@@ -46,7 +46,7 @@ export type AuthCheck =
 
 export interface ClientAuthOptions {
   security: SecurityConfig;
-  /** Public base URL as callers see it (config.publicBaseUrl), for deployments behind a proxy. */
+  /** Public base URL as callers see it (config.publicBaseUrl); required with trust on: `aud` never comes from the request. */
   publicBaseUrl?: string;
   /** Used when the request-logging middleware has not attached a per-request logger. */
   logger: Logger;
@@ -75,6 +75,10 @@ class AuthFailure extends Error {
 export function createClientAuth(options: ClientAuthOptions): RequestHandler {
   const { security } = options;
   if (!security.trustClients) return (_req, _res, next) => next();
+  // The audience a token must name is ours to say: taken from the Host header, a token minted for
+  // another service of the same issuer would pass whenever the caller sets Host to that service.
+  if (!options.publicBaseUrl) throw new Error('client trust needs PUBLIC_BASE_URL: the JWT audience is never taken from the request');
+  const publicBaseUrl = options.publicBaseUrl;
 
   const now = options.now ?? Date.now;
   const replays = new ReplayCache({
@@ -105,7 +109,7 @@ export function createClientAuth(options: ClientAuthOptions): RequestHandler {
       if (header.jku !== undefined && !trusted.issuer.allowedJku.includes(header.jku)) throw new AuthFailure('jku');
 
       const payload = await verify(token, trusted.keys, security, now);
-      checkAudience(payload, expectedAudience(req, options.publicBaseUrl));
+      checkAudience(payload, expectedAudience(req, publicBaseUrl));
       const { exp, jti } = checkTimes(payload, security, now);
 
       // Record the jti only now, after the signature and claims passed: unverified tokens must
@@ -205,18 +209,16 @@ function joseFailure(error: unknown): AuthFailure {
   return new AuthFailure('internal');
 }
 
-/**
- * The URL the client called, which `aud` must name: the configured public base URL (behind a
- * proxy the Host header is the proxy's view) or protocol://host, plus the path without query.
- */
-function expectedAudience(req: Request, publicBaseUrl: string | undefined): string {
+/** The URL the client called, which `aud` must name: the configured public base URL plus the path without query. */
+function expectedAudience(req: Request, publicBaseUrl: string): string {
   const path = req.originalUrl.split('?')[0];
-  const base = publicBaseUrl ? publicBaseUrl.replace(/\/+$/, '') : `${req.protocol}://${req.get('host') ?? ''}`;
-  return withoutTrailingSlash(`${base}${path}`);
+  return withoutTrailingSlash(`${publicBaseUrl.replace(/\/+$/, '')}${path}`);
 }
 
+/** One audience, as docs/security.md says: a string, or an array holding that one string. */
 function checkAudience(payload: JWTPayload, expected: string): void {
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (audiences.length !== 1) throw new AuthFailure('aud');
   // A trailing slash is the only difference tolerated: Express routes /cds-services and
   // /cds-services/ alike, so a client may legitimately have called either.
   if (!audiences.some((aud) => typeof aud === 'string' && withoutTrailingSlash(aud) === expected)) {

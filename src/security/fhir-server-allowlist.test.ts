@@ -15,10 +15,16 @@ const trusted: AllowlistConfig = {
 const sandbox: AllowlistConfig = { ...trusted, trustClients: false };
 
 describe('normaliseFhirBaseUrl', () => {
+  it.each(['http://localhost:8080/fhir/a/../b', 'https://ehr.example.org/fhir/..;/admin', 'https://ehr.example.org/fhir/./x', 'https://ehr.example.org/fhir/%2e%2e/x', 'https://ehr.example.org/fhir/.;x/y'])(
+    'refuses the dot segment in %s (a path escape, on Tomcat-hosted servers even as "..;")',
+    (raw) => {
+      expect(normaliseFhirBaseUrl(raw)).toEqual({ ok: false, message: expect.stringMatching(/segments/) });
+    },
+  );
+
   it.each([
     ['https://EHR.Example.org:443/fhir/', 'https://ehr.example.org/fhir'],
     ['https://ehr.example.org/fhir//', 'https://ehr.example.org/fhir'],
-    ['http://localhost:8080/fhir/a/../b', 'http://localhost:8080/fhir/b'],
     ['https://ehr.example.org', 'https://ehr.example.org'],
   ])('canonicalises %s', (raw, expected) => {
     expect(normaliseFhirBaseUrl(raw)).toEqual({ ok: true, url: expected });

@@ -8,6 +8,16 @@ import type { SecurityConfig } from './config';
 export type FhirServerCheck = { ok: true; url: string } | { ok: false; message: string };
 
 /**
+ * True when a URL or path has a `.` or `..` segment, plain, percent-encoded or with a `;` parameter
+ * (`..;` is a parent step on Tomcat-hosted servers such as HAPI, and URL parsing leaves it alone).
+ * Only the part before any query is looked at.
+ */
+export function hasDotSegment(urlOrPath: string): boolean {
+  const path = urlOrPath.split(/[?#]/, 1)[0];
+  return path.split(/[/\\]/).some((segment) => /^(\.|%2e){1,2}(;.*)?$/i.test(segment));
+}
+
+/**
  * Parses a FHIR base URL and returns its canonical form: lower-case scheme and host, no default
  * port, dot segments resolved, no trailing slash. Refuses what has no business in a base URL.
  */
@@ -29,6 +39,9 @@ export function normaliseFhirBaseUrl(raw: string): FhirServerCheck {
   // out of the allowed base path.
   if (/%2f|%5c|\\/i.test(url.pathname)) {
     return { ok: false, message: 'fhirServer path must not contain encoded slashes or backslashes' };
+  }
+  if (hasDotSegment(raw) || hasDotSegment(url.pathname)) {
+    return { ok: false, message: 'fhirServer path must not contain "." or ".." segments' };
   }
   const path = url.pathname.replace(/\/+$/, '');
   return { ok: true, url: `${url.origin}${path}` };

@@ -11,7 +11,8 @@ import { loadPolicyEngine } from '../engine/engine';
 import { createLogger, type Logger } from '../logging/logger';
 import { installGracefulShutdown } from '../ops/shutdown';
 import { loadPacks, type PolicyPack } from '../packs/load-packs';
-import { describeTrustMode, loadSecurityConfig } from '../security/config';
+import { describeTrustMode, loadSecurityConfig, type SecurityConfig } from '../security/config';
+import { createCdsHttpServer } from './http-server';
 import { loadAdminToken } from '../admin/admin-routes';
 import { loadStorageConfig } from '../storage/config';
 import { openStorage } from '../storage/storage';
@@ -26,6 +27,16 @@ export interface StartedCdsService {
   packs: readonly PolicyPack[];
 }
 
+/**
+ * With client trust on, the JWT audience is the configured PUBLIC_BASE_URL, never the Host header
+ * (a caller could name another service of the same issuer): refuse to start without it.
+ */
+export function requirePublicBaseUrl(config: Pick<Config, 'publicBaseUrl'>, security: Pick<SecurityConfig, 'trustClients'>): void {
+  if (security.trustClients && !config.publicBaseUrl) {
+    throw new Error('client trust is on but PUBLIC_BASE_URL is unset: set it to the URL clients call (the JWT audience is never taken from the request)');
+  }
+}
+
 export async function startCdsService(options: {
   trustClientsByDefault: boolean;
   /** CRD_REQUIRE_COVERAGE when unset: true in production, false in the sandbox. */
@@ -37,6 +48,7 @@ export async function startCdsService(options: {
   const logger = createLogger({ level: config.logLevel });
   const security = loadSecurityConfig(process.env, { trustClients: options.trustClientsByDefault, sandboxFhirPort: config.sandboxFhirPort });
   logger.info({ trust: security.trustClients }, describeTrustMode(security));
+  requirePublicBaseUrl(config, security);
   if (!process.env.CRD_PAYERS && config.crd.requireCoverage) {
     logger.warn({ insurer: config.crd.payer.insurer }, 'CRD_PAYERS is unset: answering for the sandbox payer only; set it to the payer this deployment serves');
   }
@@ -54,13 +66,17 @@ export async function startCdsService(options: {
     storage.db.engine === 'pglite' ? `embedded database in ${storageConfig.dataDir}` : 'PostgreSQL database',
   );
 
-  const app = createApp({ engine, config, logger, security, packs, storage, adminToken });
+  // /ready answers 503 from the moment shutdown starts (docs/security.md), so balancers stop routing here.
+  let shuttingDown = (): boolean => false;
+  const readiness = () => ({ engine: true, serviceDefinitions: true, accepting: !shuttingDown() });
+  const app = createApp({ engine, config, logger, security, packs, storage, adminToken, readiness });
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.port, host, () => resolve(listening));
+    const listening = createCdsHttpServer(app, config.http);
+    listening.listen(config.port, host, () => resolve(listening));
     listening.once('error', reject);
   });
-  installGracefulShutdown(server, {
+  const shutdownControl = installGracefulShutdown(server, {
     logger,
     onClosed: async () => {
       await app.closeResources();
@@ -68,6 +84,7 @@ export async function startCdsService(options: {
       await options.onClosed?.();
     },
   });
+  shuttingDown = shutdownControl.isShuttingDown;
   const baseUrl = config.publicBaseUrl ?? `http://localhost:${config.port}`;
   logger.info({ port: config.port }, 'CDS service listening');
   return { config, logger, server, baseUrl, packs };

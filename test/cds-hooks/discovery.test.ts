@@ -6,31 +6,11 @@ import { makeApp, RecordingEngine } from './helpers';
 const app = makeApp(new RecordingEngine());
 afterAll(() => app.closeResources());
 
-const OBSERVATION_CODES = [
-  'http://loinc.org|72514-3',
-  'http://loinc.org|38208-5',
-  'http://snomed.info/sct|765771006',
-  'http://intrathecal-cds.example.org/fhir/CodeSystem/spasticity-scales|penn-spasm-frequency',
-  'http://snomed.info/sct|273302005',
-  'http://snomed.info/sct|273469003',
-  'http://loinc.org|10158-4',
-  'http://loinc.org|60956-0',
-  'http://snomed.info/sct|250844005',
-  'http://loinc.org|75328-5',
-  'http://loinc.org|44249-1',
-  'http://loinc.org|69737-5',
-  'http://loinc.org|72109-2',
-  'http://loinc.org|82667-7',
-  'http://hl7.org/fhir/sid/icd-10-cm|Z53.09',
-  'http://hl7.org/fhir/sid/icd-10-cm|Z53.1',
-  'http://hl7.org/fhir/sid/icd-10-cm|Z53.20',
-  'http://hl7.org/fhir/sid/icd-10-cm|Z53.29',
-  'http://snomed.info/sct|183932001',
-  'http://snomed.info/sct|183944003',
-];
+// Codes of the pack's observation value sets that the hand-copied prefetch used to leave out (issue 8).
+const ONCE_MISSED = ['96761-2', '44261-6', '55757-9', '55758-7', '70274-6', '75626-2', '75624-7'].map((c) => `http://loinc.org|${c}`);
 
 describe('GET /cds-services', () => {
-  it('lists the order-select and order-sign services with title, description and prefetch', async () => {
+  it('lists the order-select and order-sign services with title, description and the derived prefetch', async () => {
     const res = await request(app).get('/cds-services').expect(200).expect('Content-Type', /application\/json/);
     const services = res.body.services as Record<string, any>[];
     expect(services.map((s) => [s.id, s.hook]).sort()).toEqual([
@@ -38,6 +18,7 @@ describe('GET /cds-services', () => {
       ['intrathecal-pump-order-sign', 'order-sign'],
     ]);
     for (const service of services) {
+      expect(Object.keys(service).sort()).toEqual(['description', 'extension', 'hook', 'id', 'prefetch', 'title', 'usageRequirements']);
       expect(service.title).toEqual(expect.any(String));
       expect(service.description).toMatch(/2022T0626C/);
       expect(service.prefetch.patient).toBe('Patient/{{context.patientId}}');
@@ -48,19 +29,25 @@ describe('GET /cds-services', () => {
         ['MedicationStatement', 'medicationStatements'],
         ['AllergyIntolerance', 'allergies'],
       ]) {
-        expect(service.prefetch[key]).toBe(`${type}?patient={{context.patientId}}`);
+        expect(service.prefetch[key]).toBe(`${type}?patient={{context.patientId}}&_count=500`);
       }
-      expect(service.prefetch.coverage).toBe('Coverage?patient={{context.patientId}}&status=active');
+      expect(service.prefetch.coverage).toBe('Coverage?patient={{context.patientId}}&status=active&_count=10');
+      // The orders being placed arrive in the context; the record's own orders are not read.
+      expect(Object.values(service.prefetch).filter((t) => /^(ServiceRequest|DeviceRequest|Medication)\b[/?]/.test(t as string))).toEqual([]);
+      for (const template of Object.values(service.prefetch) as string[]) {
+        if (template.includes('?')) expect(template).toMatch(/&_count=\d+/);
+      }
     }
   });
 
-  it('narrows the Observation prefetch to exactly the codes the criteria read', async () => {
+  it('narrows the Observation prefetch to the codes of the value sets the CQL retrieves, including those once left out', async () => {
     const res = await request(app).get('/cds-services').expect(200);
     for (const service of res.body.services) {
       const template: string = service.prefetch.observations;
-      expect(template.startsWith('Observation?patient={{context.patientId}}&code=')).toBe(true);
-      const codes = template.slice(template.indexOf('&code=') + 6).split(',');
-      expect(codes.sort()).toEqual([...OBSERVATION_CODES].sort());
+      expect(template).toMatch(/^Observation\?patient=\{\{context\.patientId\}\}&code=[^&]+&_count=500$/);
+      const codes = template.slice(template.indexOf('&code=') + 6, template.indexOf('&_count')).split(',');
+      expect(codes).toEqual(expect.arrayContaining(ONCE_MISSED));
+      expect(new Set(codes).size).toBe(codes.length);
     }
   });
 });

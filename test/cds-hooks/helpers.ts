@@ -85,9 +85,12 @@ export const unreadRecord = (patientData: PatientData, draftOrders: readonly unk
   draftOrders: Array.isArray(draftOrders) ? draftOrders : (draftOrders as RecordedData).draftOrders,
 });
 
-/** The sandbox's defaults (CRD_REQUIRE_COVERAGE false): transport tests need no payer identifiers; test/crd/ tests the payer rules. */
+/** The sandbox's defaults (CRD_REQUIRE_COVERAGE false): transport tests need no payer identifiers; test/crd/ tests the payer rules.
+ * Evaluation reuse and the per-address limit are off: these tests count what reaches the engine and send many
+ * calls from one address (both have their own tests: evaluation-cache.test.ts, cheap-refusals.test.ts). */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}, { requireCoverage: false }), ...overrides };
+  const defaults = loadConfig({}, { requireCoverage: false });
+  return { ...defaults, evaluationCache: { maxEntries: 0, ttlSeconds: 1 }, http: { ...defaults.http, addressRateLimitPerMinute: 0 }, ...overrides };
 }
 
 /** Transport tests point at FHIR servers on random ports; the allowlist itself is tested in security.test.ts. */

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createLogger, type Logger } from '../../src/logging/logger';
 import { loadSecurityConfig } from '../../src/security/config';
 import { trustedIssuers } from '../security/support/tokens';
-import { everyOrderGoverned, unreadRecord, makeApp, PATIENT_ID, RecordingEngine, SIGN, signRequest } from './helpers';
+import { everyOrderGoverned, unreadRecord, makeApp, PATIENT_ID, RecordingEngine, SIGN, signRequest, testConfig } from './helpers';
 
 const LEVELS: Record<number, string> = { 30: 'info', 40: 'warn', 50: 'error' };
 
@@ -86,7 +86,7 @@ it('names the route of calls refused before their route ran (client authenticati
     { CDS_TRUST_CLIENTS: 'true', CDS_TRUSTED_ISSUERS: trustedIssuers([{ iss: 'https://ehr.logging.test', fhirServers: [] }]) },
     { trustClients: true, sandboxFhirPort: 8080 },
   );
-  const trusted = makeApp(new RecordingEngine(), { logger, security });
+  const trusted = makeApp(new RecordingEngine(), { logger, security, config: testConfig({ publicBaseUrl: 'https://cds.logging.test' }) });
   const open = makeApp(new RecordingEngine(), { logger });
   try {
     await request(trusted).get('/cds-services').expect(401);

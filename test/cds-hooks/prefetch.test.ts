@@ -25,6 +25,8 @@ import {
 
 const subject = { reference: `Patient/${PATIENT_ID}` };
 const EXTRA_CONDITIONS = 24;
+/** Page size of the capping server below: smaller than the Conditions it holds, so fetching must follow `next`. */
+const SERVER_PAGE_CAP = 20;
 
 /** What the embedded server holds for the test patient. */
 const serverRecord: Resource[] = [
@@ -72,12 +74,38 @@ const serverRecord: Resource[] = [
 const serverConditionRefs = Array.from({ length: EXTRA_CONDITIONS + 1 }, (_, i) => `Condition/srv-cond-${i}`);
 
 let fhir: RunningFhirServer;
+/** The embedded server behind a proxy that caps `_count`, as servers cap the page size (HAPI FHIR: 20 by default). */
+let capped: { baseUrl: string; close(): Promise<void> };
+
+async function cappingProxy(target: string, cap: number): Promise<typeof capped> {
+  let origin = '';
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', target);
+    const count = Number(url.searchParams.get('_count') ?? cap);
+    url.searchParams.set('_count', String(Math.min(count, cap)));
+    fetch(url, { headers: { accept: 'application/fhir+json' } })
+      .then(async (upstream) => {
+        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/fhir+json' });
+        // Its `next` links name the proxy, as a server behind a gateway does.
+        res.end((await upstream.text()).replaceAll(new URL(target).origin, origin));
+      })
+      .catch(() => res.writeHead(502).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${port}`;
+  return {
+    baseUrl: `${origin}${new URL(target).pathname}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 beforeAll(async () => {
   fhir = await startFhirServer({ port: 0 });
+  // A batch: the embedded server takes at most 50 updates per transaction.
   const bundle: Bundle = {
     resourceType: 'Bundle',
-    type: 'transaction',
+    type: 'batch',
     entry: serverRecord.map((resource) => ({
       resource: resource as FhirResource,
       request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` },
@@ -85,9 +113,13 @@ beforeAll(async () => {
   };
   const res = await fetch(fhir.baseUrl, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json' }, body: JSON.stringify(bundle) });
   expect(res.status).toBe(200);
+  capped = await cappingProxy(fhir.baseUrl, SERVER_PAGE_CAP);
 });
 
-afterAll(() => fhir.close());
+afterAll(async () => {
+  await capped.close();
+  await fhir.close();
+});
 
 async function withApp<T>(engine: RecordingEngine, run: (app: ReturnType<typeof makeApp>) => Promise<T>, overrides = {}): Promise<T> {
   const app = makeApp(engine, { config: testConfig(overrides) });
@@ -129,7 +161,7 @@ describe('no prefetch', () => {
   it('fetches every template from the FHIR server, following next pages, with the narrowed Observation query', async () => {
     const engine = new RecordingEngine();
     await withApp(engine, (app) =>
-      request(app).post(SIGN).send(signRequest({ prefetch: undefined, fhirServer: fhir.baseUrl })).expect(200),
+      request(app).post(SIGN).send(signRequest({ prefetch: undefined, fhirServer: capped.baseUrl })).expect(200),
     );
     expect(engine.recordRefs()).toEqual(
       [
@@ -147,11 +179,11 @@ describe('no prefetch', () => {
     const engine = new RecordingEngine();
     const res = await withApp(
       engine,
-      (app) => request(app).post(SIGN).send(signRequest({ prefetch: undefined, fhirServer: fhir.baseUrl })).expect(200),
+      (app) => request(app).post(SIGN).send(signRequest({ prefetch: undefined, fhirServer: capped.baseUrl })).expect(200),
       { fhirMaxPages: 1 },
     );
     const conditions = engine.recordRefs().filter((ref) => ref.startsWith('Condition/'));
-    // One page of the embedded server's default size (20) out of 25.
+    // One page of the server's cap (20) out of 25.
     expect(conditions.length).toBeLessThan(serverConditionRefs.length);
     expect(conditions.length).toBeGreaterThan(0);
     expect(res.body.cards.length).toBeGreaterThan(0);
@@ -161,7 +193,7 @@ describe('no prefetch', () => {
   it('answers 412 naming the missing keys when there is no fhirServer', async () => {
     const engine = new RecordingEngine();
     const res = await withApp(engine, (app) => request(app).post(SIGN).send(signRequest({ prefetch: undefined })).expect(412));
-    expect(res.body).toEqual(outcome('prefetch-unavailable', expect.stringMatching(/^prefetch patient, conditions, .* missing and no fhirServer given/)));
+    expect(res.body).toEqual(outcome('prefetch-unavailable', expect.stringMatching(/^prefetch patient, .*conditions, .* missing and no fhirServer given/)));
     expect(engine.calls).toHaveLength(0);
   });
 });

@@ -30,7 +30,7 @@ beforeAll(async () => {
     },
     { trustClients: true, sandboxFhirPort: 8080 },
   );
-  service = await listen(createApp({ engine: new RecordingEngine(), config: testConfig(), security, logger, feedbackStore }));
+  service = await listen((baseUrl: string) => createApp({ engine: new RecordingEngine(), config: testConfig({ publicBaseUrl: baseUrl }), security, logger, feedbackStore }));
 });
 
 afterAll(() => service.close());

@@ -141,7 +141,7 @@ describe("trust on: the verified issuer's fhirServers", () => {
       },
       { trustClients: true, sandboxFhirPort: 8080 },
     );
-    service = await listen(createApp({ engine: new RecordingEngine(), config: testConfig(), security, logger: silentLogger }));
+    service = await listen((baseUrl: string) => createApp({ engine: new RecordingEngine(), config: testConfig({ publicBaseUrl: baseUrl }), security, logger: silentLogger }));
   });
 
   afterAll(async () => {

@@ -64,7 +64,7 @@ describe('rate limit', () => {
       },
       { trustClients: true, sandboxFhirPort: 8080 },
     );
-    const service = await listen(createApp({ engine: new RecordingEngine(), config: testConfig(), logger: silentLogger, security }));
+    const service = await listen((baseUrl: string) => createApp({ engine: new RecordingEngine(), config: testConfig({ publicBaseUrl: baseUrl }), logger: silentLogger, security }));
     try {
       const call = async (iss: string) => {
         const jwt = await clientToken({ iss, aud: `${service.baseUrl}${SIGN}` });
@@ -155,7 +155,7 @@ describe('health and readiness', () => {
       { CDS_TRUST_CLIENTS: 'true', CDS_TRUSTED_ISSUERS: trustedIssuers([{ iss: 'https://ehr.limits-probe.test' }]) },
       { trustClients: true, sandboxFhirPort: 8080 },
     );
-    await withApp({ security }, async (app) => {
+    await withApp({ security, config: testConfig({ publicBaseUrl: 'https://cds.limits-probe.test' }) }, async (app) => {
       await request(app).get('/health').expect(200);
       await request(app).get('/ready').expect(200);
       await request(app).get('/cds-services').expect(401);

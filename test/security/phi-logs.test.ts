@@ -237,7 +237,7 @@ describe('trust on', () => {
       },
       { trustClients: true, sandboxFhirPort: 8080 },
     );
-    service = await listen(createApp({ engine, config: testConfig(), security, logger }));
+    service = await listen((baseUrl: string) => createApp({ engine, config: testConfig({ publicBaseUrl: baseUrl }), security, logger }));
   });
 
   afterAll(() => service.close());

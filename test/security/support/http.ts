@@ -37,12 +37,19 @@ export interface ListeningApp {
   close(): Promise<void>;
 }
 
-export async function listen(app: CdsApp): Promise<ListeningApp> {
-  const server = http.createServer(app);
+/**
+ * Listens on a free loopback port. Pass a function to build the app once the base URL is known
+ * (with client trust on, the app needs it as its public base URL: the JWT audience).
+ */
+export async function listen(appOrFactory: CdsApp | ((baseUrl: string) => CdsApp)): Promise<ListeningApp> {
+  const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const app = 'closeResources' in appOrFactory ? appOrFactory : appOrFactory(baseUrl);
+  server.on('request', app);
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     server,
     close: async () => {
       await new Promise<void>((resolve) => {
