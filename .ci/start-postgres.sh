@@ -3,7 +3,8 @@
 # tests and prints its URL: export TEST_DATABASE_URL=$(bash .ci/start-postgres.sh)
 # Stop it with: pg_ctl -D <data dir printed on stderr> stop
 set -euo pipefail
-PORT="${TEST_POSTGRES_PORT:-55432}"
+# A free port unless one is given: a cluster left running by an earlier run must not make this one fail.
+PORT="${TEST_POSTGRES_PORT:-$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}"
 BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 DATA="$(mktemp -d /tmp/test-postgres.XXXXXX)"
 # initdb refuses to run as root: run the cluster as the package's postgres user then.
