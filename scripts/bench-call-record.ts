@@ -87,7 +87,10 @@ async function mode(name: string, engine: PolicyEngine, storage: Storage | undef
     { CDS_RATE_LIMIT_PER_MINUTE: rateLimited ? '10000000' : '0', CDS_RATE_LIMIT_BURST: '1000000' },
     { trustClients: false, sandboxFhirPort: 8080 },
   );
-  const app = createApp({ engine, config: loadConfig({}), logger: silentLogger, security, storage });
+  // The address limit would refuse a sequential benchmark from one address, and a cache hit would skip the
+  // evaluation being measured beside the record's cost: both off.
+  const config = loadConfig({ ADDRESS_RATE_LIMIT_PER_MINUTE: '0', EVAL_CACHE_MAX_ENTRIES: '0' });
+  const app = createApp({ engine, config, logger: silentLogger, security, storage });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   return {
