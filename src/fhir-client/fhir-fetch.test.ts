@@ -205,6 +205,22 @@ it('reports 401 as refused access', async () => {
   expect(error).toMatchObject({ reason: 'unauthorized', status: 401 });
 });
 
+it('sends a read once more when the server closes the connection under it, and fails when it does so again', async () => {
+  let served = 0;
+  const flaky = await server((req, res) => {
+    served++;
+    if (served === 1) return req.socket.destroy();
+    json(res, { resourceType: 'Patient', id: 'p1' });
+  });
+  const result = await fetcher.fetch({ fhirServer: flaky.base, query: 'Patient/p1' });
+  expect(result.resources).toEqual([{ resourceType: 'Patient', id: 'p1' }]);
+  expect(flaky.requests).toHaveLength(2);
+
+  const closing = await server((req) => req.socket.destroy());
+  expect((await failure(fetcher.fetch({ fhirServer: closing.base, query: 'Patient/p1' }))).reason).toBe('unreachable');
+  expect(closing.requests).toHaveLength(2);
+});
+
 it('gives up on a server that never answers', async () => {
   const s = await server(() => undefined);
   expect((await failure(fetcher.fetch({ fhirServer: s.base, query: 'Patient/p1' }))).reason).toBe('timeout');

@@ -125,6 +125,9 @@ interface DispatchHandler {
   onError?(error: unknown): void;
 }
 
+/** Transport errors of a connection the server closed under us (undici's "other side closed", a reset). */
+const STALE_CONNECTION_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
 /** Error code of a response refused for its Content-Encoding. */
 const ENCODED_BODY = 'CDS_FHIR_ENCODED_BODY';
 
@@ -197,13 +200,28 @@ export function createFhirFetcher(options: FhirFetcherOptions): FhirFetcher {
   });
   const allowServer = options.allowServer ?? (() => true);
 
+  /**
+   * A pooled keep-alive connection can be closed by the server just as we reuse it; the request then
+   * fails before the server saw it. Reads are idempotent, so such a request is sent once more (undici
+   * opens a new connection) before the server counts as unreachable.
+   */
+  async function requestOnceMore(client: Client, observer: ReturnType<typeof observingDispatcher>, target: string, signal: AbortSignal): Promise<unknown> {
+    try {
+      return await client.request(target, { options: { signal } });
+    } catch (error) {
+      const code = observer.lastErrorCode() ?? (error as { cause?: { code?: string } } | null)?.cause?.code;
+      if (isHttpError(error) || signal.aborted || code === undefined || !STALE_CONNECTION_CODES.has(code)) throw error;
+      return client.request(target, { options: { signal } });
+    }
+  }
+
   async function get(client: Client, observer: ReturnType<typeof observingDispatcher>, base: URL, url: string, deadline?: AbortSignal): Promise<unknown> {
     let target = url;
     for (let hop = 0; ; hop++) {
       const timeout = AbortSignal.timeout(options.timeoutMs);
       const signal = deadline ? AbortSignal.any([timeout, deadline]) : timeout;
       try {
-        return await client.request(target, { options: { signal } });
+        return await requestOnceMore(client, observer, target, signal);
       } catch (error) {
         if (!isHttpError(error)) throw describeNetworkError(error, observer.lastErrorCode(), deadline);
         const { status } = error.response;
