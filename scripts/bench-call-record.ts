@@ -19,7 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Bundle, FhirResource } from 'fhir/r4';
+import type { Bundle } from 'fhir/r4';
 import { createApp, type CdsApp } from '../src/app';
 import { silentLogger } from '../src/cds-hooks/logger';
 import { loadConfig } from '../src/config';
@@ -28,6 +28,7 @@ import type { PolicyEngine } from '../src/engine/types';
 import { loadSecurityConfig } from '../src/security/config';
 import { loadStorageConfig } from '../src/storage/config';
 import { openStorage, type Storage } from '../src/storage/storage';
+import { prefetch } from './support/hook-load';
 
 const CALLS = Number(process.argv[2] ?? 300);
 const ROUNDS = 6;
@@ -51,23 +52,9 @@ function requestBody(extra: number): string {
       valueInteger: 6 + (i % 3),
     });
   }
-  const searchset = (type: string): Bundle => ({
-    resourceType: 'Bundle',
-    type: 'searchset',
-    entry: record.filter((r) => r.resourceType === type).map((resource) => ({ resource: resource as FhirResource, search: { mode: 'match' } })),
-  });
   const body = JSON.parse(readFileSync(path.join(FIXTURES, 'requests', 'cnmp-implant-met.json'), 'utf8'));
   delete body.fhirServer;
-  body.prefetch = {
-    patient: record.find((r) => r.resourceType === 'Patient'),
-    conditions: searchset('Condition'),
-    procedures: searchset('Procedure'),
-    observations: searchset('Observation'),
-    medicationRequests: searchset('MedicationRequest'),
-    medicationStatements: searchset('MedicationStatement'),
-    allergies: searchset('AllergyIntolerance'),
-    coverage: searchset('Coverage'),
-  };
+  body.prefetch = prefetch(record);
   return JSON.stringify(body);
 }
 

@@ -7,7 +7,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, FhirResource } from 'fhir/r4';
 import request from 'supertest';
 import { loadPolicyEngine } from '../../src/engine/engine';
 import type { PolicyEvaluation } from '../../src/engine/types';
@@ -16,6 +15,7 @@ import { loadPacks } from '../../src/packs/load-packs';
 const OVERRIDE_REASONS = loadPacks()[0].manifest.overrideReasons;
 import { listBundleFiles, seedFhirServer, startFhirServer, type RunningFhirServer } from '../../src/sandbox/fhir-server';
 import { FIXTURES_DIR } from '../support/fixture-table';
+import { patientRecord, prefetchFrom } from '../security/support/fixture-requests';
 import { makeApp, testConfig } from './helpers';
 
 const SIGN = '/cds-services/intrathecal-pump-order-sign';
@@ -29,27 +29,6 @@ let cardUuid: string;
 
 function fixtureRequest(): Record<string, any> {
   return JSON.parse(readFileSync(join(FIXTURES_DIR, 'requests', 'cnmp-trial-gaps.json'), 'utf8'));
-}
-
-/** The whole record as prefetch, every key sent. */
-function fullPrefetch(): Record<string, FhirResource | Bundle> {
-  const bundle: Bundle = JSON.parse(readFileSync(join(FIXTURES_DIR, 'patients', `${PATIENT}.json`), 'utf8'));
-  const all = (bundle.entry ?? []).map((e) => e.resource!);
-  const searchset = (type: string): Bundle => ({
-    resourceType: 'Bundle',
-    type: 'searchset',
-    entry: all.filter((r) => r.resourceType === type).map((resource) => ({ resource })),
-  });
-  return {
-    patient: all.find((r) => r.resourceType === 'Patient')!,
-    conditions: searchset('Condition'),
-    procedures: searchset('Procedure'),
-    observations: searchset('Observation'),
-    medicationRequests: searchset('MedicationRequest'),
-    medicationStatements: searchset('MedicationStatement'),
-    allergies: searchset('AllergyIntolerance'),
-    coverage: searchset('Coverage'),
-  };
 }
 
 /** Prometheus text format to `name{labels}` -> value (labels in the order prom-client writes them). */
@@ -74,7 +53,7 @@ beforeAll(async () => {
 
   // 1: no prefetch, everything fetched; 2: everything prefetched, the observations key sent as "no data".
   const fetched = await request(app).post(SIGN).send({ ...fixtureRequest(), fhirServer: fhir.baseUrl }).expect(200);
-  const prefetch = { ...fullPrefetch(), observations: null };
+  const prefetch = { ...prefetchFrom(patientRecord(PATIENT)), observations: null };
   await request(app).post(SIGN).send({ ...fixtureRequest(), fhirServer: undefined, prefetch }).expect(200);
   // 3: refused by validation; 4: an unknown service.
   await request(app).post(SIGN).send({ ...fixtureRequest(), context: 'not-a-context' }).expect(400);
