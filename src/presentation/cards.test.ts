@@ -3,6 +3,7 @@ import { buildCard, buildEvaluationFailedCard, type CardContext } from './cards'
 import { escapeMarkdown, SUMMARY_MAX } from './card-text';
 import type { HookName } from '../cds-hooks/types';
 import { loadPacks } from '../packs/load-packs';
+import { implantEvaluation as evaluation } from '../../test/support/evaluations';
 
 const [pack] = loadPacks();
 
@@ -11,18 +12,6 @@ const PAGE = 'https://cds.example.org/policy/2022T0626C';
 function context(hook: HookName): CardContext {
   let n = 0;
   return { hook, pack, insurer: 'Testpayer Health Plan', userId: 'Practitioner/dr1', policyPageUrl: PAGE, patientId: 'p1', callDate: '2026-06-15', newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
-}
-
-function evaluation(criteria: CriterionResult[], overrides: Partial<PolicyEvaluation> = {}): PolicyEvaluation {
-  return {
-    policy: '2022T0626C',
-    order: 'ServiceRequest/sr1',
-    code: { system: 'http://www.ama-assn.org/go/cpt', code: '62362' },
-    phase: 'implant',
-    pathway: 'chronic-non-malignant-pain',
-    criteria,
-    ...overrides,
-  };
 }
 
 const met = (id: string): CriterionResult => ({ id, status: 'met', evidence: ['Patient/p1'], note: 'ok' });

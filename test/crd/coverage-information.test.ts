@@ -4,28 +4,18 @@
  * validator itself is shown to catch a violation of every invariant.
  */
 import type { Extension } from 'fhir/r4';
-import type { CriterionResult, PolicyEvaluation } from '../../src/engine/types';
+import type { CriterionResult } from '../../src/engine/types';
 import type { HookName } from '../../src/cds-hooks/types';
 import { buildCoverageInformation, COVERAGE_INFORMATION_URL, type OrderOutcome } from '../../src/crd/coverage-information';
 import { SANDBOX_PAYER, type PayerConfig } from '../../src/crd/payers';
 import { loadPacks } from '../../src/packs/load-packs';
 import { validateCoverageInformation } from './support/structure-validator';
+import { implantEvaluation as evaluation } from '../support/evaluations';
 
 const [pack] = loadPacks();
 
 const PAGE = 'https://cds.example.org/policy/2022T0626C';
 
-function evaluation(criteria: CriterionResult[], overrides: Partial<PolicyEvaluation> = {}): PolicyEvaluation {
-  return {
-    policy: '2022T0626C',
-    order: 'ServiceRequest/sr1',
-    code: { system: 'http://www.ama-assn.org/go/cpt', code: '62362' },
-    phase: 'implant',
-    pathway: 'chronic-non-malignant-pain',
-    criteria,
-    ...overrides,
-  };
-}
 const met = (id: string): CriterionResult => ({ id, status: 'met', note: 'ok' });
 
 function build(outcome: OrderOutcome, hook: HookName = 'order-sign', payer: PayerConfig = SANDBOX_PAYER): Extension {

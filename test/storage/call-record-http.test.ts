@@ -18,7 +18,7 @@ import { openStorage, storageOn, type Storage } from '../../src/storage/storage'
 import { SANDBOX_PAYER } from '../../src/crd/payers';
 import { assertionIdsOf } from '../../src/crd/system-actions';
 import { fullPrefetch, makeApp, PATIENT_ID, RecordingEngine, SIGN, signRequest } from '../cds-hooks/helpers';
-import { ENGINES, type TestDatabase } from './support/engines';
+import { ENGINES, emptyTables, type TestDatabase } from './support/engines';
 import { callInput, cuttable } from './support/records';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
@@ -59,7 +59,7 @@ describe.each(ENGINES)('call record and admin API on $name', (engine) => {
     await t.drop();
   });
   beforeEach(async () => {
-    await t.db.query('TRUNCATE hook_call, coverage_assertion, hook_card, feedback, admin_access, jwt_replay, rate_limit');
+    await emptyTables(t.db);
     dir = await mkdtemp(path.join(tmpdir(), 'itp-http-'));
     // Closing this storage must not close the suite's database.
     const db: Database = { ...t.db, close: async () => undefined };

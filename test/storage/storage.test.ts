@@ -15,7 +15,7 @@ import { migrate, MIGRATIONS } from '../../src/storage/migrations';
 import { purgeExpired } from '../../src/storage/purge';
 import { createDatabaseReplayStore } from '../../src/storage/replay-store';
 import { CallSpool } from '../../src/storage/spool';
-import { ENGINES, IN_CI, POSTGRES_URL, type TestDatabase } from './support/engines';
+import { ENGINES, IN_CI, POSTGRES_URL, emptyTables, type TestDatabase } from './support/engines';
 import { callInput, cuttable } from './support/records';
 
 describe.each(ENGINES)('storage on $name', (engine) => {
@@ -29,7 +29,7 @@ describe.each(ENGINES)('storage on $name', (engine) => {
     await t.drop();
   });
   beforeEach(async () => {
-    await t.db.query('TRUNCATE hook_call, coverage_assertion, hook_card, feedback, admin_access, jwt_replay, rate_limit');
+    await emptyTables(t.db);
     dir = await mkdtemp(path.join(tmpdir(), 'itp-spool-'));
   });
   afterEach(async () => {

@@ -81,3 +81,8 @@ function postgres(serverUrl: string): EngineUnderTest {
 }
 
 export const ENGINES: EngineUnderTest[] = [pglite, ...(POSTGRES_URL ? [postgres(POSTGRES_URL)] : [])];
+
+/** Empties every table the migrations create, so each test starts from no rows in a database the suite shares. */
+export async function emptyTables(db: Database): Promise<void> {
+  await db.query('TRUNCATE hook_call, coverage_assertion, hook_card, feedback, admin_access, jwt_replay, rate_limit');
+}
