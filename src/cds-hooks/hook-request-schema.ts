@@ -74,7 +74,7 @@ export function hookRequestSchema(hook: HookName): SchemaObject {
       ...(hook === 'order-select' && {
         selections: {
           type: 'array',
-          items: reference,
+          items: { ...reference, messages: { type: 'must be a "Type/id" reference', pattern: 'must be a "Type/id" reference' } },
           messages: { type: 'must be an array of "Type/id" strings', required: 'is required for order-select' },
         },
       }),

@@ -14,13 +14,14 @@ import { invalid } from './errors';
 
 export type FieldMessages = Partial<Record<string, string>>;
 
-const ajv = new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true });
+// Strict, except that `required` may name properties defined beside it (if/then, anyOf branches).
+const ajv = new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true, strictRequired: false });
 ajv.addVocabulary(['messages']);
 ajv.addKeyword({
   keyword: 'resourceType',
+  type: 'object',
   schemaType: 'string',
-  validate: (resourceType: string, data: unknown) =>
-    typeof data === 'object' && data !== null && (data as { resourceType?: unknown }).resourceType === resourceType,
+  validate: (resourceType: string, data: { resourceType?: unknown }) => data.resourceType === resourceType,
 });
 ajv.addFormat('http-url', (value: string) => {
   const url = URL.canParse(value) ? new URL(value) : undefined;
@@ -97,7 +98,7 @@ export function describeSchemaError(body: unknown, errors: readonly ErrorObject[
     return `${name} ${messagesOf(propertySchema).required ?? 'is required'}`;
   }
   // JSON null where a value is needed: to the caller the field is as good as missing.
-  if (error.keyword === 'type' && error.data === null) return `${field} ${messagesOf(error.parentSchema).required ?? 'is required'}`;
+  if (error.data === null) return `${field} ${messagesOf(error.parentSchema).required ?? 'is required'}`;
   return `${field} ${messagesOf(error.parentSchema)[error.keyword] ?? defaultMessage(error)}`;
 }
 
