@@ -32,10 +32,16 @@ ajv.addFormat('url-without-credentials', (value: string) => {
   const url = URL.canParse(value) ? new URL(value) : undefined;
   return url === undefined || (url.username === '' && url.password === '');
 });
-/** An ISO 8601 date-time with seconds and a zone, as FHIR instant and CDS Hooks expect, and a real date. */
-ajv.addFormat('instant', (value: string) =>
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)),
-);
+/**
+ * An ISO 8601 date-time with seconds and a zone, as FHIR instant and CDS Hooks expect, on a day the calendar has
+ * (Date.parse alone takes 2026-02-30 for March 2nd).
+ */
+ajv.addFormat('instant', (value: string) => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(value);
+  if (!m || Number.isNaN(Date.parse(value))) return false;
+  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return day.getUTCMonth() === Number(m[2]) - 1 && day.getUTCDate() === Number(m[3]);
+});
 
 const TYPE_WORDS: Record<string, string> = { object: 'an object', array: 'an array', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false' };
 
@@ -70,6 +76,8 @@ function defaultMessage(error: ErrorObject): string {
       return `must be a FHIR ${String(schema)}`;
     case 'minLength':
       return 'must be a non-empty string';
+    case 'minimum':
+      return `must be at least ${String(schema)}`;
     case 'minItems':
       return 'must not be empty';
     case 'not':
