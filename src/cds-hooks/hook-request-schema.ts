@@ -24,7 +24,8 @@ const reference = { type: 'string', pattern: RELATIVE_REFERENCE, messages: { typ
 export const fhirResource = {
   type: 'object',
   required: ['resourceType'],
-  properties: { resourceType: nonEmptyString, id: { type: 'string' } },
+  // Only an empty type is refused: a type this service does not know is skipped when the record is read.
+  properties: { resourceType: { type: 'string', minLength: 1 }, id: { type: 'string' } },
   messages: { type: 'must be a FHIR resource (JSON object)', required: 'must be a FHIR resource (JSON object)' },
 };
 
