@@ -55,6 +55,8 @@ describe('feedback the schema refuses, each naming its field', () => {
     ['reason system empty', { feedback: [{ ...overridden, overrideReason: { reason: { code: 'c', system: '' } } }] }, 'feedback[0].overrideReason.reason.system must be a non-empty string'],
     ['userComment a number', { feedback: [{ ...overridden, overrideReason: { userComment: 3 } }] }, 'feedback[0].overrideReason.userComment must be a string'],
     ['outcomeTimestamp a date only', { feedback: [{ ...overridden, outcomeTimestamp: '2026-06-15' }] }, 'feedback[0].outcomeTimestamp must be an ISO 8601 date-time with a time zone'],
+    ['card a uuid without dashes', { feedback: [{ ...accepted, card: CARD.replaceAll('-', '') }] }, "feedback[0].card must be the card's uuid"],
+    ['outcomeTimestamp without seconds', { feedback: [{ ...overridden, outcomeTimestamp: '2026-06-15T10:22Z' }] }, 'feedback[0].outcomeTimestamp must be an ISO 8601 date-time with a time zone'],
     ['outcomeTimestamp at hour 25', { feedback: [{ ...overridden, outcomeTimestamp: '2026-06-15T25:00:00Z' }] }, 'feedback[0].outcomeTimestamp must be an ISO 8601 date-time with a time zone'],
     ['outcomeTimestamp on the 30th of February', { feedback: [{ ...overridden, outcomeTimestamp: '2026-02-30T10:00:00Z' }] }, 'feedback[0].outcomeTimestamp must be an ISO 8601 date-time with a time zone'],
     ['a bad third item', { feedback: [accepted, overridden, { ...overridden, acceptedSuggestions: [] }] }, 'feedback[2].acceptedSuggestions is only allowed when outcome is "accepted"'],

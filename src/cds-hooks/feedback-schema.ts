@@ -8,9 +8,6 @@ import type { SchemaObject } from 'ajv';
 
 const nonEmptyString = { type: 'string', pattern: '\\S', messages: { type: 'must be a non-empty string', pattern: 'must be a non-empty string' } };
 
-/** A card's `uuid` (CDS Hooks 2.0 Card attributes: a feedback item names its card by it). */
-const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-
 /** The override reason the clinician picked: one of the card's `overrideReasons`, a FHIR Coding. */
 const coding = {
   type: 'object',
@@ -25,7 +22,8 @@ const item = {
   type: 'object',
   required: ['card', 'outcome', 'outcomeTimestamp'],
   properties: {
-    card: { type: 'string', pattern: UUID, messages: { type: 'must be a non-empty string', pattern: "must be the card's uuid" } },
+    // A feedback item names its card by the card's `uuid` (CDS Hooks 2.0 Card attributes).
+    card: { type: 'string', format: 'uuid', messages: { type: 'must be a non-empty string', format: "must be the card's uuid" } },
     outcome: { enum: ['accepted', 'overridden'], messages: { enum: 'must be "accepted" or "overridden"', required: 'must be "accepted" or "overridden"' } },
     outcomeTimestamp: { type: 'string', format: 'instant', messages: { type: 'must be a non-empty string', format: 'must be an ISO 8601 date-time with a time zone' } },
     acceptedSuggestions: {

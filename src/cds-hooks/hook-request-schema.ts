@@ -8,17 +8,13 @@
 import type { SchemaObject } from 'ajv';
 import type { HookName } from './types';
 
-/** FHIR R4 id datatype. Keeps patient ids from smuggling query syntax into prefetch URLs; `.` and `..` are path steps, not ids. */
-const FHIR_ID = '^(?!\\.+$)[A-Za-z0-9\\-.]{1,64}$';
-/** `Type/id`, as context.userId and selections use. */
-const RELATIVE_REFERENCE = '^[A-Z][A-Za-z]+/(?!\\.+$)[A-Za-z0-9\\-.]{1,64}$';
-
 /** A string with at least one character that is not white space. */
 const nonEmptyString = { type: 'string', pattern: '\\S', messages: { type: 'must be a non-empty string', pattern: 'must be a non-empty string' } };
 
-const fhirId = { type: 'string', pattern: FHIR_ID, messages: { type: 'must be a non-empty string', pattern: 'must be a FHIR id (letters, digits, "-" and ".", at most 64)' } };
+/** FHIR R4 id. Keeps patient ids from smuggling query syntax into prefetch URLs. */
+const fhirId = { type: 'string', format: 'fhir-id', messages: { type: 'must be a non-empty string', format: 'must be a FHIR id (letters, digits, "-" and ".", at most 64)' } };
 
-const reference = { type: 'string', pattern: RELATIVE_REFERENCE, messages: { type: 'must be a non-empty string', pattern: 'must be a "Type/id" reference' } };
+const reference = { type: 'string', format: 'relative-reference', messages: { type: 'must be a non-empty string', format: 'must be a "Type/id" reference' } };
 
 /** What this service needs of any resource it is handed: a type, and an id that is a string when present. */
 export const fhirResource = {
@@ -75,7 +71,7 @@ export function hookRequestSchema(hook: HookName): SchemaObject {
       ...(hook === 'order-select' && {
         selections: {
           type: 'array',
-          items: { ...reference, messages: { type: 'must be a "Type/id" reference', pattern: 'must be a "Type/id" reference' } },
+          items: { ...reference, messages: { type: 'must be a "Type/id" reference', format: 'must be a "Type/id" reference' } },
           messages: { type: 'must be an array of "Type/id" strings', required: 'is required for order-select' },
         },
       }),

@@ -7,8 +7,9 @@
  * (`type`, `pattern`, `format`, `const`, `anyOf`, ...) the words that follow the field's name; `messages.required`
  * on a property's schema is said when the property is missing (default "is required"). Without an entry a
  * short default per keyword is used. The `resourceType` keyword asks for a JSON object that is a FHIR resource
- * of that type.
+ * of that type; the formats below take the FHIR datatype patterns from @medplum/core.
  */
+import { isUUID, validationRegexes } from '@medplum/core';
 import Ajv, { type ErrorObject, type SchemaObject } from 'ajv';
 import { invalid } from './errors';
 
@@ -23,6 +24,15 @@ ajv.addKeyword({
   schemaType: 'string',
   validate: (resourceType: string, data: { resourceType?: unknown }) => data.resourceType === resourceType,
 });
+/** FHIR R4 id, except `.` and `..`: as the id of a `Type/id` path they are path steps, not ids. */
+const isFhirId = (value: string) => validationRegexes.id.test(value) && !/^\.+$/.test(value);
+ajv.addFormat('fhir-id', isFhirId);
+/** `Type/id` (a relative FHIR reference without version), as context.userId and selections use. */
+ajv.addFormat('relative-reference', (value: string) => {
+  const slash = value.indexOf('/');
+  return slash > 0 && /^[A-Z][A-Za-z]+$/.test(value.slice(0, slash)) && isFhirId(value.slice(slash + 1));
+});
+ajv.addFormat('uuid', isUUID);
 ajv.addFormat('http-url', (value: string) => {
   const url = URL.canParse(value) ? new URL(value) : undefined;
   return url?.protocol === 'http:' || url?.protocol === 'https:';
@@ -33,14 +43,14 @@ ajv.addFormat('url-without-credentials', (value: string) => {
   return url === undefined || (url.username === '' && url.password === '');
 });
 /**
- * An ISO 8601 date-time with seconds and a zone, as FHIR instant and CDS Hooks expect, on a day the calendar has
- * (Date.parse alone takes 2026-02-30 for March 2nd).
+ * A FHIR instant (a date-time with seconds and a zone; CDS Hooks timestamps are RFC 3339 date-times, the same
+ * shape) on a day the calendar has: the FHIR pattern, like Date.parse, lets 2026-02-30 through.
  */
 ajv.addFormat('instant', (value: string) => {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(value);
-  if (!m || Number.isNaN(Date.parse(value))) return false;
-  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return day.getUTCMonth() === Number(m[2]) - 1 && day.getUTCDate() === Number(m[3]);
+  if (!validationRegexes.instant.test(value)) return false;
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 });
 
 const TYPE_WORDS: Record<string, string> = { object: 'an object', array: 'an array', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false' };
