@@ -5,8 +5,7 @@
  * the field's name (./request-schema.ts).
  */
 import type { SchemaObject } from 'ajv';
-
-const nonEmptyString = { type: 'string', pattern: '\\S', messages: { type: 'must be a non-empty string', pattern: 'must be a non-empty string' } };
+import { nonEmptyString } from './request-schema';
 
 /** The override reason the clinician picked: one of the card's `overrideReasons`, a FHIR Coding. */
 const coding = {

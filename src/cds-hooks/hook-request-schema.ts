@@ -1,15 +1,13 @@
 /**
  * JSON Schema of a hook request: CDS Hooks 2.0 "HTTP Request" (https://cds-hooks.hl7.org/2.0/#http-request)
  * with the order-select / order-sign context of the CDS Hooks hook library
- * (https://cds-hooks.hl7.org/hooks/order-select/, .../order-sign/). It says what this service reads; fields it
+ * (https://cds-hooks.org/hooks/order-select/, https://cds-hooks.org/hooks/order-sign/). It says what this service reads; fields it
  * does not read are left alone (a client may send more). `messages` are the words a refusal says after the
  * field's name (./request-schema.ts).
  */
 import type { SchemaObject } from 'ajv';
+import { nonEmptyString } from './request-schema';
 import type { HookName } from './types';
-
-/** A string with at least one character that is not white space. */
-const nonEmptyString = { type: 'string', pattern: '\\S', messages: { type: 'must be a non-empty string', pattern: 'must be a non-empty string' } };
 
 /** FHIR R4 id. Keeps patient ids from smuggling query syntax into prefetch URLs. */
 const fhirId = { type: 'string', format: 'fhir-id', messages: { type: 'must be a non-empty string', format: 'must be a FHIR id (letters, digits, "-" and ".", at most 64)' } };
@@ -17,7 +15,7 @@ const fhirId = { type: 'string', format: 'fhir-id', messages: { type: 'must be a
 const reference = { type: 'string', format: 'relative-reference', messages: { type: 'must be a non-empty string', format: 'must be a "Type/id" reference' } };
 
 /** What this service needs of any resource it is handed: a type, and an id that is a string when present. */
-export const fhirResource = {
+const fhirResource = {
   type: 'object',
   required: ['resourceType'],
   // Only an empty type is refused: a type this service does not know is skipped when the record is read.

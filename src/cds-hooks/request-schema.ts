@@ -13,7 +13,10 @@ import { isUUID, validationRegexes } from '@medplum/core';
 import Ajv, { type ErrorObject, type SchemaObject } from 'ajv';
 import { invalid } from './errors';
 
-export type FieldMessages = Partial<Record<string, string>>;
+type FieldMessages = Partial<Record<string, string>>;
+
+/** A string with at least one character that is not white space (a building block of the schemas). */
+export const nonEmptyString = { type: 'string', pattern: '\\S', messages: { type: 'must be a non-empty string', pattern: 'must be a non-empty string' } };
 
 // Strict, except that `required` may name properties defined beside it (if/then, anyOf branches).
 const ajv = new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true, strictRequired: false });
@@ -106,7 +109,7 @@ function chosenError(errors: readonly ErrorObject[]): ErrorObject {
   return errors.find((e) => e.keyword === 'anyOf') ?? errors.find((e) => e.keyword !== 'if') ?? errors[0];
 }
 
-export function describeSchemaError(body: unknown, errors: readonly ErrorObject[]): string {
+function describeSchemaError(body: unknown, errors: readonly ErrorObject[]): string {
   const error = chosenError(errors);
   const field = fieldName(body, error.instancePath);
   if (error.keyword === 'required') {
