@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FhirResource } from 'fhir/r4';
 import type { CallEvaluation, CallEvaluator, CallOrders, OrderOutcome, OrderScreening } from '../engine/call-evaluator';
-import type { OrderEvaluationResult, PolicyEvaluation, PumpOrder, SkippedResource } from '../engine/types';
+import type { OrderEvaluationResult, PolicyEvaluation, DraftOrder, SkippedResource } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
 import type { FhirFetcher } from '../fhir-client/fhir-fetch';
 import type { HookMetrics } from '../ops/metrics';
@@ -56,7 +56,7 @@ export interface HookCallResult {
   leftOut: readonly SkippedResource[];
 }
 
-function orderReference(order: PumpOrder, index: number): string {
+function orderReference(order: DraftOrder, index: number): string {
   return order.id ? `${order.resourceType}/${order.id}` : `${order.resourceType} (draft order ${index + 1})`;
 }
 
