@@ -8,8 +8,9 @@
  *
  * `--root` evaluates the same records through another checkout's engine (its src/engine/engine.ts and build/elm;
  * run `npm run build:cql` there first) in the same process, calls alternating, and prints both: the baseline
- * beside the change in one run. `--per-expression` times every CQL definition of the evaluation once (first
- * evaluation of each define, its dependencies included the first time they are met) to find the expensive ones.
+ * beside the change in one run (it stops if the two answer differently). `--per-expression` times every CQL
+ * definition and function call of one evaluation (a define's total includes what it evaluates first) to find the
+ * expensive ones.
  * A script that prints figures, not a test.
  */
 import path from 'node:path';
@@ -45,7 +46,8 @@ function callOf(size: number): Call {
 }
 
 /** One call's in-process work, as hook-call.ts does it: drafts and phase first, then the record and each order. */
-async function evaluateCall(engine: PolicyEngine, call: Call): Promise<void> {
+async function evaluateCall(engine: PolicyEngine, call: Call): Promise<unknown[]> {
+  const results: unknown[] = [];
   const draftsOnly = engine.prepareRecord([], call.drafts);
   const phases = await Promise.all(call.orders.map((order) => engine.orderPhase(order, { record: draftsOnly })));
   const prepared = engine.prepareRecord(call.record, draftsOnly);
@@ -53,7 +55,9 @@ async function evaluateCall(engine: PolicyEngine, call: Call): Promise<void> {
     if (phases[i] === null) continue;
     const result = await engine.evaluateOrder(prepared, order, { draftOrders: call.drafts, callDate: CALL_DATE });
     if (!result.evaluation) throw new Error(`bench order was not evaluated: ${result.error ?? 'no evaluation'}`);
+    results.push(result);
   }
+  return results;
 }
 
 async function loadEngine(root: string): Promise<PolicyEngine> {
@@ -87,9 +91,9 @@ function summary(label: string, s: Sample): string {
  */
 async function perExpression(engine: PolicyEngine, call: Call): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ExpressionDef, FunctionDef } = require('cql-execution/lib/elm/reusable') as {
+  const { ExpressionDef, FunctionRef } = require('cql-execution/lib/elm/reusable') as {
     ExpressionDef: { prototype: { exec(ctx: unknown): unknown; name: string } };
-    FunctionDef: { prototype: { exec(ctx: unknown): unknown; name: string } };
+    FunctionRef: { prototype: { exec(ctx: unknown): unknown; name: string } };
   };
   const own = new Map<string, { total: number; calls: number; self: number }>();
   const stack: number[] = [];
@@ -114,13 +118,13 @@ async function perExpression(engine: PolicyEngine, call: Call): Promise<void> {
     };
     return () => (proto.exec = original);
   };
-  const restore = [wrap(ExpressionDef.prototype, 'define'), wrap(FunctionDef.prototype, 'function')];
+  const restore = [wrap(ExpressionDef.prototype, 'define'), wrap(FunctionRef.prototype, 'function')];
   try {
     await evaluateCall(engine, call);
   } finally {
     for (const r of restore) r();
   }
-  const rows = [...own.entries()].sort((a, b) => b[1].self - a[1].self).slice(0, 25);
+  const rows = [...own.entries()].sort((a, b) => b[1].self - a[1].self).slice(0, 40);
   console.log('   self ms  total ms   calls  definition (one call; async nesting makes self times approximate)');
   for (const [name, e] of rows) console.log(`${e.self.toFixed(1).padStart(9)} ${e.total.toFixed(1).padStart(9)} ${String(e.calls).padStart(7)}  ${name}`);
 }
@@ -141,10 +145,10 @@ async function main(): Promise<void> {
       await perExpression(engine, call);
       continue;
     }
-    // Warm-up: JIT, and the lazily built parts of both engines.
+    // Warm-up: JIT, and the lazily built parts of both engines; a faster engine must give the same answers.
     for (let i = 0; i < 10; i++) {
-      await evaluateCall(engine, call);
-      if (baseline) await evaluateCall(baseline, call);
+      const answers = JSON.stringify(await evaluateCall(engine, call));
+      if (baseline && JSON.stringify(await evaluateCall(baseline, call)) !== answers) throw new Error(`${size} resources: the two checkouts answer differently`);
     }
     const mine: Sample = { wall: [], cpu: [] };
     const theirs: Sample = { wall: [], cpu: [] };
