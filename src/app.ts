@@ -7,6 +7,7 @@
 import express, { type Express } from 'express';
 import type { Config } from './config';
 import type { PolicyEngine } from './engine/types';
+import { inProcessEvaluator, type CallEvaluator } from './engine/call-evaluator';
 import { cors } from './cds-hooks/cors';
 import { errorHandler, notFound } from './cds-hooks/error-handler';
 import { createMemoryFeedbackStore, type FeedbackStore } from './cds-hooks/feedback';
@@ -34,7 +35,10 @@ import type { Storage } from './storage/storage';
 const FETCH_MARGIN_MS = 500;
 
 export interface AppOptions {
-  engine: PolicyEngine;
+  /** The policy engine, evaluating on this thread (tests); production passes `evaluator` (worker threads) and `packs`. */
+  engine?: PolicyEngine;
+  /** Evaluates the hook calls; default: `engine` on this thread. */
+  evaluator?: CallEvaluator;
   config: Config;
   /** Client trust, fhirServer allowlist and rate limit; default: from the environment with trust off. */
   security?: SecurityConfig;
@@ -80,7 +84,9 @@ export function createApp(options: AppOptions): CdsApp {
       maxResponseBytes: config.fhirMaxResponseBytes,
     });
 
-  const packs = options.packs ?? options.engine.packs ?? loadPacks();
+  const packs = options.packs ?? options.engine?.packs ?? loadPacks();
+  const evaluator = options.evaluator ?? (options.engine ? inProcessEvaluator(options.engine) : undefined);
+  if (!evaluator) throw new Error('createApp needs an engine or an evaluator');
   const metrics = options.metrics ?? createMetrics({ overrideReasons: packs.flatMap((pack) => pack.manifest.overrideReasons) });
 
   const app = express() as CdsApp;
@@ -108,7 +114,7 @@ export function createApp(options: AppOptions): CdsApp {
   app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
   app.use(
     cdsRoutes({
-      engine: options.engine,
+      evaluator,
       fetcher,
       crd: config.crd,
       deadlineMs: Math.max(0, config.hookDeadlineMs - FETCH_MARGIN_MS),

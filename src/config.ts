@@ -3,7 +3,9 @@
  * are in src/security/config.ts). README.md's configuration table lists every variable; keep them in step.
  */
 import { envBool as bool, envInt as int } from './env-values';
+import { availableParallelism } from 'node:os';
 import { loadPayerConfig, type PayerConfig } from './crd/payers';
+import { workerCount } from './server/workers';
 
 export interface Config {
   /** Port of the CDS service. */
@@ -27,6 +29,11 @@ export interface Config {
   http: HttpLimits;
   /** Admission control of hook calls (src/ops/admission.ts). */
   admission: AdmissionLimits;
+  /**
+   * Evaluation threads per worker process (src/engine/evaluation-threads.ts): by default the cores shared out among
+   * the workers; 0 evaluates on the event loop. `maxHeapMb` bounds each thread's heap.
+   */
+  evaluation: { threads: number; maxHeapMb: number };
   /** Evaluation cache (src/cds-hooks/evaluation-cache.ts); 0 entries turns it off. */
   evaluationCache: { maxEntries: number; ttlSeconds: number };
   /** Da Vinci CRD: the payer served (CRD_PAYERS) and whether a call without its Coverage is refused (CRD_REQUIRE_COVERAGE). */
@@ -64,6 +71,7 @@ export interface ConfigDefaults {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: ConfigDefaults = { requireCoverage: true }): Config {
+  const threads = int(env, 'EVALUATION_THREADS', Math.max(1, Math.floor(availableParallelism() / workerCount(env))));
   return {
     port: int(env, 'PORT', 3000),
     sandboxFhirPort: int(env, 'SANDBOX_FHIR_PORT', 8080),
@@ -84,8 +92,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
       addressRateLimitPerMinute: int(env, 'ADDRESS_RATE_LIMIT_PER_MINUTE', 1_200),
       addressRateLimitBurst: Math.max(1, int(env, 'ADDRESS_RATE_LIMIT_BURST', 120)),
     },
+    evaluation: { threads, maxHeapMb: Math.max(64, int(env, 'EVALUATION_THREAD_HEAP_MB', 512)) },
     admission: {
-      maxInFlight: Math.max(1, int(env, 'HOOK_MAX_IN_FLIGHT', 2)),
+      // Two calls per thread: one evaluating while the other reads its record or writes its answer on the event loop.
+      maxInFlight: Math.max(1, int(env, 'HOOK_MAX_IN_FLIGHT', 2 * Math.max(1, threads))),
       maxQueueMs: int(env, 'HOOK_MAX_QUEUE_MS', 1_000),
     },
     evaluationCache: {

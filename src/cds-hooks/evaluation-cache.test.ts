@@ -1,98 +1,79 @@
 import type { Resource } from 'fhir/r4';
-import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PreparedRecord, PumpOrder } from '../engine/types';
-import { createEvaluationCache } from './evaluation-cache';
+import type { OrderOutcome } from '../engine/call-evaluator';
+import { createEvaluationCache, type CallInputs } from './evaluation-cache';
 
-/** Counts evaluations; the result names the order, so a wrong hit would show. */
-class CountingEngine implements PolicyEngine {
-  calls = 0;
-  fail = false;
-  prepareRecord(): PreparedRecord {
-    return { leftOut: [], leftOutOf: () => [] };
-  }
-  async evaluateOrder(_record: PatientData, order: PumpOrder): Promise<OrderEvaluationResult> {
-    this.calls++;
-    if (this.fail) return { evaluation: null, skipped: [], error: 'boom' };
-    return {
-      evaluation: { policy: '2022T0626C', order: `${order.resourceType}/${order.id}`, code: { system: 's', code: 'c' }, phase: 'implant', pathway: 'undetermined', criteria: [] },
-      skipped: [],
-    };
-  }
-  async orderPhase(): Promise<Phase | null> {
-    return 'implant';
-  }
-}
+const order = () => ({ resourceType: 'ServiceRequest', id: 'pump-1', status: 'draft', intent: 'order', subject: { reference: 'Patient/p1' } });
+const inputs = (): CallInputs & { record: Resource[]; drafts: unknown[] } => ({
+  policy: '2022T0626C',
+  drafts: [order()],
+  record: [{ resourceType: 'Patient', id: 'p1' }, { resourceType: 'Condition', id: 'c1' } as Resource],
+  callDate: '2026-12-07',
+});
+/** The outcome names the order, so a wrong hit would show. */
+const outcome = (name = 'ServiceRequest/pump-1', error?: string): OrderOutcome => ({
+  screening: { phase: 'implant', unreadable: [] },
+  result: error
+    ? { evaluation: null, skipped: [], error }
+    : { evaluation: { policy: '2022T0626C', order: name, code: { system: 's', code: 'c' }, phase: 'implant', pathway: 'undetermined', criteria: [] }, skipped: [] },
+});
+const evaluator = {};
 
-const order = (): PumpOrder => ({ resourceType: 'ServiceRequest', id: 'pump-1', status: 'draft', intent: 'order', subject: { reference: 'Patient/p1' } });
-const record = (): Resource[] => [
-  { resourceType: 'Patient', id: 'p1' },
-  { resourceType: 'Condition', id: 'c1' } as Resource,
-];
-const options = (): EvaluateOptions => ({ draftOrders: [order()], callDate: '2026-12-07', policy: '2022T0626C' });
-
-it('answers the same inputs a second time (order-select, then order-sign) without evaluating again', async () => {
-  const engine = new CountingEngine();
+it('answers the same inputs a second time (order-select, then order-sign), as equal objects parsed anew', () => {
   const cache = createEvaluationCache({ maxEntries: 10, ttlSeconds: 60 });
-  const first = await cache.evaluate(engine, record(), order(), options());
-  // Equal inputs as new objects, as the next call's parsed body gives them.
-  const second = await cache.evaluate(engine, record(), order(), options());
-  expect(engine.calls).toBe(1);
-  expect(second).toEqual(first);
+  cache.forCall(evaluator, inputs()).set(order(), outcome());
+  expect(cache.forCall(evaluator, inputs()).get(order())).toEqual(outcome());
 });
 
-it.each<[string, (r: Resource[], o: PumpOrder, opt: EvaluateOptions) => void]>([
-  ['a resource added to the record', (r) => void r.push({ resourceType: 'Observation', id: 'o1' } as Resource)],
-  ['a resource of the record changed', (r) => void ((r[1] as { id: string }).id = 'c2')],
-  ['the order changed', (_r, o) => void ((o as { status: string }).status = 'active')],
-  ['another call date', (_r, _o, opt) => void (opt.callDate = '2026-12-08')],
-  ['another policy pack', (_r, _o, opt) => void (opt.policy = 'toy-pack')],
-  ['another draft order beside it', (_r, _o, opt) => void opt.draftOrders?.push({ resourceType: 'MedicationRequest', id: 'm1' } as Resource)],
-  ['an evaluation date given', (_r, _o, opt) => void (opt.orderDate = '2026-01-01')],
-])('evaluates again when the inputs differ: %s', async (_name, change) => {
-  const engine = new CountingEngine();
+it.each<[string, (i: ReturnType<typeof inputs>, o: Record<string, unknown>) => void]>([
+  ['a resource added to the record', (i) => void i.record.push({ resourceType: 'Observation', id: 'o1' } as Resource)],
+  ['a resource of the record changed', (i) => void ((i.record[1] as { id: string }).id = 'c2')],
+  ['the order changed', (_i, o) => void (o.status = 'active')],
+  ['another call date', (i) => void (i.callDate = '2026-12-08')],
+  ['another policy pack', (i) => void (i.policy = 'toy-pack')],
+  ['another draft order beside it', (i) => void i.drafts.push({ resourceType: 'MedicationRequest', id: 'm1' })],
+])('misses when the inputs differ: %s', (_name, change) => {
   const cache = createEvaluationCache({ maxEntries: 10, ttlSeconds: 60 });
-  await cache.evaluate(engine, record(), order(), options());
-  const [r, o, opt] = [record(), order(), options()];
-  change(r, o, opt);
-  await cache.evaluate(engine, r, o, opt);
-  expect(engine.calls).toBe(2);
+  cache.forCall(evaluator, inputs()).set(order(), outcome());
+  const [i, o] = [inputs(), order() as Record<string, unknown>];
+  change(i, o);
+  expect(cache.forCall(evaluator, i).get(o)).toBeUndefined();
 });
 
-it('does not share entries between two engines (two packs)', async () => {
-  const a = new CountingEngine();
-  const b = new CountingEngine();
+it('does not share entries between two evaluators (other packs loaded)', () => {
   const cache = createEvaluationCache({ maxEntries: 10, ttlSeconds: 60 });
-  await cache.evaluate(a, record(), order(), options());
-  await cache.evaluate(b, record(), order(), options());
-  expect([a.calls, b.calls]).toEqual([1, 1]);
+  cache.forCall(evaluator, inputs()).set(order(), outcome());
+  expect(cache.forCall({}, inputs()).get(order())).toBeUndefined();
 });
 
-it('keeps no failed evaluation', async () => {
-  const engine = new CountingEngine();
-  engine.fail = true;
+it('keeps each order of a call apart', () => {
   const cache = createEvaluationCache({ maxEntries: 10, ttlSeconds: 60 });
-  await cache.evaluate(engine, record(), order(), options());
-  await cache.evaluate(engine, record(), order(), options());
-  expect(engine.calls).toBe(2);
+  const other = { ...order(), id: 'pump-2' };
+  const entries = cache.forCall(evaluator, inputs());
+  entries.set(order(), outcome('ServiceRequest/pump-1'));
+  entries.set(other, outcome('ServiceRequest/pump-2'));
+  expect(cache.forCall(evaluator, inputs()).get(other)?.result?.evaluation?.order).toBe('ServiceRequest/pump-2');
+});
+
+it('keeps no failed evaluation', () => {
+  const cache = createEvaluationCache({ maxEntries: 10, ttlSeconds: 60 });
+  cache.forCall(evaluator, inputs()).set(order(), outcome(undefined, 'boom'));
+  expect(cache.forCall(evaluator, inputs()).get(order())).toBeUndefined();
   expect(cache.size).toBe(0);
 });
 
 it('is bounded in entries and in age', async () => {
-  const engine = new CountingEngine();
   const cache = createEvaluationCache({ maxEntries: 2, ttlSeconds: 1 });
-  for (const date of ['2026-12-01', '2026-12-02', '2026-12-03']) await cache.evaluate(engine, record(), order(), { ...options(), callDate: date });
+  for (const callDate of ['2026-12-01', '2026-12-02', '2026-12-03']) cache.forCall(evaluator, { ...inputs(), callDate }).set(order(), outcome());
   expect(cache.size).toBe(2);
   // The oldest was dropped for the third.
-  await cache.evaluate(engine, record(), order(), { ...options(), callDate: '2026-12-01' });
-  expect(engine.calls).toBe(4);
+  expect(cache.forCall(evaluator, { ...inputs(), callDate: '2026-12-01' }).get(order())).toBeUndefined();
+  expect(cache.forCall(evaluator, { ...inputs(), callDate: '2026-12-03' }).get(order())).toBeDefined();
   await new Promise((resolve) => setTimeout(resolve, 1100));
-  await cache.evaluate(engine, record(), order(), { ...options(), callDate: '2026-12-03' });
-  expect(engine.calls).toBe(5);
+  expect(cache.forCall(evaluator, { ...inputs(), callDate: '2026-12-03' }).get(order())).toBeUndefined();
 });
 
-it('evaluates every time when turned off (0 entries)', async () => {
-  const engine = new CountingEngine();
+it('keeps nothing when turned off (0 entries)', () => {
   const cache = createEvaluationCache({ maxEntries: 0, ttlSeconds: 60 });
-  await cache.evaluate(engine, record(), order(), options());
-  await cache.evaluate(engine, record(), order(), options());
-  expect(engine.calls).toBe(2);
+  cache.forCall(evaluator, inputs()).set(order(), outcome());
+  expect(cache.forCall(evaluator, inputs()).get(order())).toBeUndefined();
 });

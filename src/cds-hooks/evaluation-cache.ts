@@ -1,16 +1,17 @@
 /**
  * Reuse of evaluations between calls. An order-select and the order-sign that follows it usually
  * carry the same order and the same record; evaluating both costs twice the CPU for one answer.
- * The cache keys each evaluation by a SHA-256 digest of everything the engine is given (which
- * engine, the order, the record, and every evaluation option: draft orders, call date, settings),
- * so any difference in the inputs is a miss. Bounded in entries and age (lru-cache), in memory
- * only: each worker keeps its own, and nothing in it needs to be shared.
+ * The cache keys each order's outcome by a SHA-256 digest of everything the evaluator is given
+ * (which evaluator, the pack, the draft orders, the record, the call date, and the order), so any
+ * difference in the inputs is a miss. The call's part of the digest is taken once per call, the
+ * order's beside it. Bounded in entries and age (lru-cache), in memory only: each worker keeps its
+ * own, and nothing in it needs to be shared.
  *
- * Only complete evaluations are kept; a failed evaluation is tried afresh on the next call.
+ * Only complete outcomes are kept; a failed evaluation is tried afresh on the next call.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { EvaluateOptions, OrderEvaluationResult, PatientData, PolicyEngine, PreparedRecord, PumpOrder } from '../engine/types';
+import type { OrderOutcome } from '../engine/call-evaluator';
 
 export interface EvaluationCacheOptions {
   /** 0 turns the cache off. */
@@ -18,46 +19,60 @@ export interface EvaluationCacheOptions {
   ttlSeconds: number;
 }
 
+/** Everything of a call that an order's outcome depends on, besides the order. */
+export interface CallInputs {
+  policy: string;
+  drafts: readonly unknown[];
+  record: readonly unknown[];
+  callDate: string;
+}
+
+/** One call's view of the cache. */
+export interface CallEntries {
+  get(order: unknown): OrderOutcome | undefined;
+  set(order: unknown, outcome: OrderOutcome): void;
+}
+
 export interface EvaluationCache {
-  /** On a miss, evaluates against `prepared()` when given (the call's record read once for all its orders), else `record`. */
-  evaluate(engine: PolicyEngine, record: PatientData, order: PumpOrder, options: EvaluateOptions, prepared?: () => PreparedRecord): Promise<OrderEvaluationResult>;
+  /** `evaluator`: the object that computes the outcomes (two evaluators never share entries). */
+  forCall(evaluator: object, inputs: CallInputs): CallEntries;
   readonly size: number;
 }
 
-/** A number per engine instance, so two engines (two packs, or a reloaded pack) never share entries. */
-const engineIds = new WeakMap<PolicyEngine, number>();
-let nextEngineId = 1;
-function engineId(engine: PolicyEngine): number {
-  let id = engineIds.get(engine);
+/** A number per evaluator instance, so two evaluators (other packs loaded, a reload) never share entries. */
+const evaluatorIds = new WeakMap<object, number>();
+let nextEvaluatorId = 1;
+function evaluatorId(evaluator: object): number {
+  let id = evaluatorIds.get(evaluator);
   if (id === undefined) {
-    id = nextEngineId++;
-    engineIds.set(engine, id);
+    id = nextEvaluatorId++;
+    evaluatorIds.set(evaluator, id);
   }
   return id;
 }
 
-export function evaluationDigest(engine: PolicyEngine, record: PatientData, order: PumpOrder, options: EvaluateOptions): string {
+/** Length-prefixed parts: no two different inputs can concatenate to the same text. */
+function digest(parts: string[]): string {
   const hash = createHash('sha256');
-  // Length-prefixed parts: no two different inputs can concatenate to the same text.
-  for (const part of [String(engineId(engine)), JSON.stringify(order), JSON.stringify(options), JSON.stringify(record) ?? '']) {
-    hash.update(`${part.length}:`).update(part);
-  }
+  for (const part of parts) hash.update(`${part.length}:`).update(part);
   return hash.digest('base64url');
 }
 
+const NO_ENTRIES: CallEntries = { get: () => undefined, set: () => {} };
+
 export function createEvaluationCache(options: EvaluationCacheOptions): EvaluationCache {
-  if (options.maxEntries <= 0) {
-    return { evaluate: (engine, record, order, evaluateOptions) => engine.evaluateOrder(record, order, evaluateOptions), size: 0 };
-  }
-  const entries = new LRUCache<string, OrderEvaluationResult>({ max: options.maxEntries, ttl: options.ttlSeconds * 1000 });
+  if (options.maxEntries <= 0) return { forCall: () => NO_ENTRIES, size: 0 };
+  const entries = new LRUCache<string, OrderOutcome>({ max: options.maxEntries, ttl: options.ttlSeconds * 1000 });
   return {
-    async evaluate(engine, record, order, evaluateOptions, prepared) {
-      const key = evaluationDigest(engine, record, order, evaluateOptions);
-      const cached = entries.get(key);
-      if (cached) return cached;
-      const result = await engine.evaluateOrder(prepared ? prepared() : record, order, evaluateOptions);
-      if (result.error === undefined) entries.set(key, result);
-      return result;
+    forCall(evaluator, inputs) {
+      const call = digest([String(evaluatorId(evaluator)), inputs.policy, inputs.callDate, JSON.stringify(inputs.drafts), JSON.stringify(inputs.record)]);
+      const keyOf = (order: unknown) => digest([call, JSON.stringify(order) ?? '']);
+      return {
+        get: (order) => entries.get(keyOf(order)),
+        set: (order, outcome) => {
+          if (outcome.result?.error === undefined) entries.set(keyOf(order), outcome);
+        },
+      };
     },
     get size() {
       return entries.size;

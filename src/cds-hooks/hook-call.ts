@@ -6,27 +6,29 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FhirResource } from 'fhir/r4';
-import type { OrderEvaluationResult, PolicyEngine, PolicyEvaluation, PreparedRecord, PumpOrder, SkippedResource } from '../engine/types';
+import type { CallEvaluator, CallOrders, OrderOutcome, OrderScreening } from '../engine/call-evaluator';
+import type { OrderEvaluationResult, PolicyEvaluation, PumpOrder, SkippedResource } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
 import type { FhirFetcher } from '../fhir-client/fhir-fetch';
 import type { HookMetrics } from '../ops/metrics';
 import { CLINICAL_REMINDER_TOPIC } from '../crd/card-types';
 import { settingsFor } from '../crd/configuration';
-import { buildCoverageInformation, type OrderOutcome } from '../crd/coverage-information';
+import { buildCoverageInformation, type OrderOutcome as CoverageOutcome } from '../crd/coverage-information';
 import { selectCoverage } from '../crd/coverage';
 import { COVERAGE_PREFETCH_KEY, patientCoverages } from '../crd/coverage-source';
 import type { PayerConfig } from '../crd/payers';
 import { assertionIdsOf, coverageInformationAction, isNewInformation, type SystemAction } from '../crd/system-actions';
 import { HttpError, crdRuleViolation, invalid } from './errors';
 import { draftOrderResources, ordersToEvaluate } from './orders';
-import { gatherPatientRecord } from './prefetch';
+import { gatherPatientRecord, prefetchComplete } from './prefetch';
 import { fetchReferencedMedications } from './referenced-medications';
 import type { LoadedService } from './service-definitions';
 import type { Card, HookRequest, HookResponse, PatientRecord } from './types';
 import type { EvaluationCache } from './evaluation-cache';
 
 export interface HookCallDeps {
-  engine: PolicyEngine;
+  /** Decides and evaluates the orders (in worker threads, or in this thread: src/engine/call-evaluator.ts). */
+  evaluator: CallEvaluator;
   fetcher: FhirFetcher;
   /** Deadline for fetching missing prefetch, in ms (0: none beyond the per-request timeout). */
   deadlineMs: number;
@@ -39,9 +41,6 @@ export interface HookCallDeps {
   newId?: () => string;
   metrics?: HookMetrics;
 }
-
-/** Lets pending I/O run (new requests get their fast refusals) between long stretches of evaluation. */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface HookCallResult {
   response: HookResponse;
@@ -66,12 +65,16 @@ type RecordRead =
   | { ok: true; record: FhirResource[]; fetchedKeys: string[]; truncatedKeys: string[] }
   | { ok: false; error: HttpError };
 
+/** An order the policy governs, one that may be (parts of it could not be read), or one whose evaluation failed: each gets a card. */
+const answersFor = (outcome: OrderOutcome): boolean =>
+  outcome.result !== undefined || outcome.screening.phase !== null || outcome.screening.unreadable.length > 0;
+
 export async function runHookCall(
   deps: HookCallDeps,
   service: LoadedService,
   request: HookRequest,
   policyPageUrl: string,
-  /** Aborts fetching from outside (e.g. a whole-call deadline kept by the caller). */
+  /** Aborts fetching and evaluating from outside (e.g. a whole-call deadline kept by the caller). */
   signal?: AbortSignal,
   /** Deadline for fetching missing prefetch, in ms from now; default deps.deadlineMs. */
   fetchDeadlineMs: number = deps.deadlineMs,
@@ -86,38 +89,23 @@ export async function runHookCall(
   const callStarted = Date.now();
   const signals = [...(signal ? [signal] : []), ...(fetchDeadlineMs > 0 ? [AbortSignal.timeout(fetchDeadlineMs)] : [])];
   const deadline = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+  const noAnswer = (leftOut: readonly SkippedResource[]): HookCallResult => ({
+    response: { cards: [], ...(withActions && { systemActions: [] }) },
+    stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: leftOut.length, failedEvaluations: 0 },
+    evaluations: [],
+    record: [],
+    assertionIds: [],
+    leftOut,
+  });
+  if (candidates.length === 0) return noAnswer([]);
   // A draft order may name its drug by reference to a separate Medication, which the phase may depend on: read those first.
-  const draftMedications = candidates.length > 0 ? await fetchReferencedMedications(request, deps.fetcher, drafts, drafts, deadline) : [];
-  // The draft orders are read (intake) once for the call. Which orders the policy governs follows from them alone:
-  // the record is fetched only when one is.
-  const draftsOnly = deps.engine.prepareRecord(draftMedications, drafts);
-  const phases = await Promise.all(candidates.map((order) => deps.engine.orderPhase(order, { record: draftsOnly, policy })));
-  // An order with elements that could not be read may be one the policy governs: it is answered as a failed check
-  // (a card that says so), never left out silently.
-  const unreadable = new Map(
-    candidates.flatMap((order, i) => {
-      const leftOut = phases[i] === null ? draftsOnly.leftOutOf(order) : [];
-      return leftOut.length > 0 ? [[order, `parts of the order could not be read (${[...new Set(leftOut.map((l) => l.path ?? 'the whole order'))].join(', ')})`] as const] : [];
-    }),
-  );
-  const orders = candidates.filter((order, i) => phases[i] !== null || unreadable.has(order));
-  if (orders.length === 0) {
-    return {
-      response: { cards: [], ...(withActions && { systemActions: [] }) },
-      stats: { orders: 0, fetchedKeys: [], truncatedKeys: [], skippedResources: draftsOnly.leftOut.length, failedEvaluations: 0 },
-      evaluations: [],
-      record: [],
-      assertionIds: [],
-      leftOut: draftsOnly.leftOut,
-    };
-  }
-  if (settings.coverageInfo) {
-    // CRD found-36: context resources have ids; the system action updates the order by its id.
-    const unnamed = orders.findIndex((o) => typeof o.id !== 'string' || o.id === '');
-    if (unnamed >= 0) {
-      throw crdRuleViolation(`context.draftOrders: ${orders[unnamed].resourceType} without id (CRD requires an id on every draft order)`);
-    }
-  }
+  const draftMedications = await fetchReferencedMedications(request, deps.fetcher, drafts, drafts, deadline);
+  const call: CallOrders = { policy, drafts, orders: candidates.map((order) => drafts.indexOf(order)), draftMedications };
+
+  // The record is fetched only for orders the policy governs. When part of it must be fetched, the draft orders are
+  // screened first; when the prefetch holds it all, each order's phase is decided once, inside its evaluation.
+  let screened = prefetchComplete(service, request) ? undefined : await deps.evaluator.screen(call, signal);
+  if (screened && !screened.orders.some(answersFor)) return noAnswer(screened.leftOut);
 
   // Paging through search results ends in time for the deadline, keeping what was read (the card says so).
   const pageUntil = fetchDeadlineMs > 0 ? callStarted + fetchDeadlineMs : undefined;
@@ -135,6 +123,23 @@ export async function runHookCall(
     });
 
   const callDate = deps.now().toISOString().slice(0, 10);
+  // Which orders the failure of the record's read concerns (Medications by reference may fail after a complete prefetch).
+  if (!read.ok) screened ??= await deps.evaluator.screen(call, signal);
+  const { outcomes, leftOut } = read.ok
+    ? await evaluateOrders(deps, { ...call, record: read.record, callDate, screened: screened?.orders.map((o) => o.screening) }, signal)
+    : // The record could not be read: every governed order gets a failed check.
+      {
+        outcomes: (screened?.orders ?? []).map((o) => (answersFor(o) ? { ...o, result: { evaluation: null, skipped: [], error: 'record unreadable' } } : o)),
+        leftOut: screened?.leftOut ?? [],
+      };
+  const answered = outcomes.flatMap((outcome, i) => (answersFor(outcome) ? [{ order: candidates[i], outcome }] : []));
+  if (answered.length === 0) return noAnswer(leftOut);
+  if (settings.coverageInfo) {
+    // CRD found-36: context resources have ids; the system action updates the order by its id.
+    const unnamed = answered.find(({ order }) => typeof order.id !== 'string' || order.id === '');
+    if (unnamed) throw crdRuleViolation(`context.draftOrders: ${unnamed.order.resourceType} without id (CRD requires an id on every draft order)`);
+  }
+  // Coverage is looked up (and may be required, CRD hook-13) only when an order gets an answer.
   const coverages = await patientCoverages(request, {
     record: read.ok ? read.record : null,
     recordHasCoverageKey: service.templates.has(COVERAGE_PREFETCH_KEY),
@@ -148,32 +153,12 @@ export async function runHookCall(
     if (deps.crd.requireCoverage) throw invalid(coverage.message);
   }
 
-  // Read and indexed once for every order of the call (when an order is not answered from the evaluation cache).
-  let prepared: PreparedRecord | undefined;
-  const preparedRecord = (): PreparedRecord => (prepared ??= deps.engine.prepareRecord(read.ok ? read.record : [], draftsOnly));
-  const results: OrderEvaluationResult[] = [];
-  for (const order of orders) {
-    if (!read.ok) break;
-    // One order at a time, letting waiting requests in between (their refusals need not wait for us).
-    await yieldToEventLoop();
-    signal?.throwIfAborted();
-    const reason = unreadable.get(order);
-    if (reason) {
-      results.push({ evaluation: null, skipped: [], error: reason });
-      continue;
-    }
-    const started = performance.now();
-    const options = { draftOrders: drafts, callDate, policy };
-    const result = await (deps.evaluationCache
-      ? deps.evaluationCache.evaluate(deps.engine, read.record, order, options, preparedRecord)
-      : deps.engine.evaluateOrder(preparedRecord(), order, options));
-    deps.metrics?.evaluation((performance.now() - started) / 1000, result.error ? 'error' : 'ok');
-    if (result.evaluation) deps.metrics?.criteria(result.evaluation.criteria);
-    results.push(result);
-  }
-  if (!read.ok) results.push(...orders.map(() => ({ evaluation: null, skipped: [], error: 'record unreadable' })));
-  // What intake left out (a result answered from the cache carries the list of the call it was computed in).
-  const leftOut = prepared?.leftOut ?? results.find((r) => r.skipped.length > 0)?.skipped ?? draftsOnly.leftOut;
+  const orders = answered.map((a) => a.order);
+  const results = answered.map(({ outcome }): OrderEvaluationResult => outcome.result ?? { evaluation: null, skipped: [], error: unreadableReason(outcome.screening.unreadable) });
+  const unreadableOf = (i: number): string | undefined => {
+    const unreadable = answered[i].outcome.screening.unreadable;
+    return answered[i].outcome.result === undefined && unreadable.length > 0 ? unreadableReason(unreadable) : undefined;
+  };
 
   const cardContext = {
     hook: request.hook,
@@ -192,7 +177,7 @@ export async function runHookCall(
   const cards = results
     .flatMap((result, i): Card[] => {
       if (result.evaluation) return [buildCard(result.evaluation, { ...cardContext, ...result.dates }, cardOptions)];
-      if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], drafts.indexOf(orders[i])), cardContext, unreadable.get(orders[i]))];
+      if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], drafts.indexOf(orders[i])), cardContext, unreadableOf(i))];
       return [];
     })
     // CRD dev-5: a client can switch each card type off; then max-cards, in order.
@@ -202,7 +187,7 @@ export async function runHookCall(
   const systemActions: SystemAction[] = [];
   if (settings.coverageInfo && coverage.kind === 'found') {
     results.forEach((result, i) => {
-      const outcome: OrderOutcome | null = result.evaluation
+      const outcome: CoverageOutcome | null = result.evaluation
         ? { evaluation: result.evaluation }
         : result.error
           ? { failure: read.ok ? 'the evaluation failed' : "the patient's record could not be read from the EHR" }
@@ -237,4 +222,44 @@ export async function runHookCall(
     assertionIds: assertionIdsOf(systemActions),
     leftOut,
   };
+}
+
+function unreadableReason(paths: readonly string[]): string {
+  return `parts of the order could not be read (${paths.join(', ')})`;
+}
+
+/**
+ * Evaluates the call's orders, each once: an order whose outcome for the same inputs is in the cache (order-select,
+ * then order-sign) is answered from it; the others go to the evaluator in one message.
+ */
+async function evaluateOrders(
+  deps: HookCallDeps,
+  call: Parameters<CallEvaluator['evaluate']>[0] & { record: FhirResource[] },
+  signal: AbortSignal | undefined,
+): Promise<{ outcomes: OrderOutcome[]; leftOut: readonly SkippedResource[] }> {
+  const cached = deps.evaluationCache?.forCall(deps.evaluator, call);
+  const outcomes: Array<OrderOutcome | undefined> = call.orders.map((index, i) => {
+    if (call.screened && !answersFor({ screening: call.screened[i] })) return { screening: call.screened[i] };
+    return cached?.get(call.drafts[index]);
+  });
+  const missing = call.orders.flatMap((index, i) => (outcomes[i] === undefined ? [i] : []));
+  if (missing.length === 0) {
+    // Every order from the cache: what intake left out is what the call that computed them found.
+    const leftOut = outcomes.find((o) => (o?.result?.skipped.length ?? 0) > 0)?.result?.skipped ?? [];
+    return { outcomes: outcomes as OrderOutcome[], leftOut };
+  }
+  const evaluated = await deps.evaluator.evaluate(
+    { ...call, orders: missing.map((i) => call.orders[i]), screened: call.screened && missing.map((i) => (call.screened as OrderScreening[])[i]) },
+    signal,
+  );
+  evaluated.orders.forEach((outcome, j) => {
+    const i = missing[j];
+    outcomes[i] = outcome;
+    cached?.set(call.drafts[call.orders[i]], outcome);
+    if (outcome.result) {
+      deps.metrics?.evaluation((outcome.ms ?? 0) / 1000, outcome.result.error ? 'error' : 'ok');
+      if (outcome.result.evaluation) deps.metrics?.criteria(outcome.result.evaluation.criteria);
+    }
+  });
+  return { outcomes: outcomes as OrderOutcome[], leftOut: evaluated.leftOut };
 }

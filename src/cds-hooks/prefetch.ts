@@ -51,6 +51,11 @@ function dedupe(resources: FhirResource[]): FhirResource[] {
   });
 }
 
+/** Whether the prefetch holds every key of the record (sent, or sent as null: no data), so nothing need be fetched. */
+export function prefetchComplete(service: LoadedService, request: HookRequest): boolean {
+  return [...service.templates.keys()].every((key) => request.prefetch[key] === null || isUsable(request.prefetch[key]));
+}
+
 export async function gatherPatientRecord(
   service: LoadedService,
   request: HookRequest,

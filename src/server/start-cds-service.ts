@@ -1,5 +1,5 @@
 /**
- * Starts the CDS service: loads the policy engine (ELM, value sets, FHIR model), makes the app and
+ * Starts the CDS service: starts the evaluation threads (each loads the policy engine: ELM, value sets, FHIR model), makes the app and
  * listens; SIGTERM/SIGINT stop accepting, let in-flight calls finish, then exit. Shared by the
  * production command (src/serve.ts) and the embedded sandbox (src/sandbox.ts), which differ only in
  * whether client trust is on by default.
@@ -7,7 +7,9 @@
 import type { Server } from 'node:http';
 import { createApp } from '../app';
 import { loadConfig, type Config } from '../config';
+import { inProcessEvaluator } from '../engine/call-evaluator';
 import { loadPolicyEngine } from '../engine/engine';
+import { EvaluationThreads } from '../engine/evaluation-threads';
 import { createLogger, type Logger } from '../logging/logger';
 import { installGracefulShutdown } from '../ops/shutdown';
 import { loadPacks, type PolicyPack } from '../packs/load-packs';
@@ -55,8 +57,13 @@ export async function startCdsService(options: {
 
   const started = performance.now();
   const packs = loadPacks();
-  const engine = await loadPolicyEngine({ packs });
-  logger.info({ ms: Math.round(performance.now() - started), packs: packs.map((p) => p.id) }, 'policy engine loaded (packs, ELM, value sets, FHIR model)');
+  // Evaluation runs in threads, each with its own engine; with none, on the event loop (EVALUATION_THREADS=0).
+  const { threads, maxHeapMb } = config.evaluation;
+  const evaluator =
+    threads > 0
+      ? await EvaluationThreads.start({ threads, maxHeapMb, onReplaced: (reason) => logger.warn({ reason }, 'evaluation thread replaced') })
+      : inProcessEvaluator(await loadPolicyEngine({ packs }));
+  logger.info({ ms: Math.round(performance.now() - started), packs: packs.map((p) => p.id), threads }, 'policy engine loaded (packs, ELM, value sets, FHIR model)');
 
   const storageConfig = loadStorageConfig();
   const adminToken = loadAdminToken();
@@ -69,7 +76,7 @@ export async function startCdsService(options: {
   // /ready answers 503 from the moment shutdown starts (docs/security.md), so balancers stop routing here.
   let shuttingDown = (): boolean => false;
   const readiness = () => ({ engine: true, serviceDefinitions: true, accepting: !shuttingDown() });
-  const app = createApp({ engine, config, logger, security, packs, storage, adminToken, readiness });
+  const app = createApp({ evaluator, config, logger, security, packs, storage, adminToken, readiness });
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = createCdsHttpServer(app, config.http);
@@ -80,6 +87,7 @@ export async function startCdsService(options: {
     logger,
     onClosed: async () => {
       await app.closeResources();
+      await evaluator.close();
       await storage.close();
       await options.onClosed?.();
     },

@@ -4,7 +4,7 @@
  */
 import type { Resource } from 'fhir/r4';
 import request from 'supertest';
-import { draftBundle, emptyValuePaths, everyOrderGoverned, unreadRecord, makeApp, PATIENT_ID, RecordingEngine, SELECT, selectRequest, serviceRequest, SIGN, signRequest } from './helpers';
+import { closedPort, draftBundle, fullPrefetch, emptyValuePaths, everyOrderGoverned, unreadRecord, makeApp, PATIENT_ID, RecordingEngine, SELECT, selectRequest, serviceRequest, SIGN, signRequest } from './helpers';
 
 const medication = {
   resourceType: 'MedicationRequest',
@@ -32,11 +32,23 @@ beforeEach(() => {
 afterEach(() => app.closeResources());
 
 describe('order-sign', () => {
-  it('asks the phase of every ServiceRequest and DeviceRequest, and evaluates only the governed ones', async () => {
+  it('with the whole record in the prefetch, evaluates every ServiceRequest and DeviceRequest once (the phase is decided inside)', async () => {
     const draftOrders = draftBundle(serviceRequest('lab-1'), medication, serviceRequest('pump-1'), device);
-    await request(app).post(SIGN).send(signRequest({}, { draftOrders })).expect(200);
+    const res = await request(app).post(SIGN).send(signRequest({}, { draftOrders })).expect(200);
+    expect(engine.phaseCalls).toEqual([]);
+    expect(engine.calls.map((c) => c.order.id)).toEqual(['lab-1', 'pump-1', 'pump-device']);
+    expect(res.body.cards.map((c: any) => c.extension['policy-evaluation'].order)).toEqual(['ServiceRequest/pump-1', 'DeviceRequest/pump-device']);
+  });
+
+  it('when the record must be fetched, asks the phase of every ServiceRequest and DeviceRequest first and evaluates only the governed ones', async () => {
+    const draftOrders = draftBundle(serviceRequest('lab-1'), medication, serviceRequest('pump-1'), device);
+    // One prefetch key left out: it is fetched from the FHIR server (which is unreachable: the answer is then a 412).
+    const { [Object.keys(fullPrefetch())[0]]: _left, ...partial } = fullPrefetch();
+    const fhirServer = `http://127.0.0.1:${await closedPort()}/fhir`;
+    const res = await request(app).post(SIGN).send(signRequest({ prefetch: partial, fhirServer }, { draftOrders }));
+    expect(res.status).toBe(412);
     expect(engine.phaseCalls).toEqual(['lab-1', 'pump-1', 'pump-device']);
-    expect(engine.calls.map((c) => c.order.id)).toEqual(['pump-1', 'pump-device']);
+    expect(engine.calls.map((c) => c.order.id)).not.toContain('lab-1');
   });
 
   it('does not need the record for orders the policy does not govern (no prefetch, no fhirServer: no 412)', async () => {
@@ -76,7 +88,7 @@ describe('order-sign', () => {
     const noCode = { resourceType: 'DeviceRequest', id: 'dr-x' } as Resource;
     const res = await request(app).post(SIGN).send(signRequest({}, { draftOrders: draftBundle(bare, noCode) })).expect(200);
     expect(res.body).toEqual({ cards: [], systemActions: [] });
-    expect(engine.phaseCalls).toHaveLength(2);
+    expect(engine.calls.map((c) => c.order.resourceType)).toEqual(['ServiceRequest', 'DeviceRequest']);
   });
 
   it('answers an empty draftOrders Bundle with no cards', async () => {

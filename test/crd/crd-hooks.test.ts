@@ -16,6 +16,7 @@ import { closedPort, draftBundle, fullPrefetch, makeApp, PATIENT_ID, RecordingEn
 import { errorCodeOf, messageOf } from '../support/operation-outcome';
 import { validateCoverageInformation, validateOrderProfile } from './support/structure-validator';
 import { runHookCall } from '../../src/cds-hooks/hook-call';
+import { inProcessEvaluator } from '../../src/engine/call-evaluator';
 import { loadServiceCatalog } from '../../src/cds-hooks/service-definitions';
 import { validateHookRequest } from '../../src/cds-hooks/validate-request';
 import { loadPacks } from '../../src/packs/load-packs';
@@ -430,7 +431,7 @@ describe('the call result (for the call record)', () => {
     );
     const fetcher = { fetch: async () => Promise.reject(new Error('no fetch expected')), close: async () => undefined };
     const result = await runHookCall(
-      { engine: new RecordingEngine(evaluationFor), fetcher, deadlineMs: 0, now: () => new Date('2026-06-15T12:00:00Z'), crd: { payer: SANDBOX_PAYER, requireCoverage: true } },
+      { evaluator: inProcessEvaluator(new RecordingEngine(evaluationFor)), fetcher, deadlineMs: 0, now: () => new Date('2026-06-15T12:00:00Z'), crd: { payer: SANDBOX_PAYER, requireCoverage: true } },
       service,
       request,
       'https://cds.example.org/policy/2022T0626C',
