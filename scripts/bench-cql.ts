@@ -1,8 +1,8 @@
 /**
  * `npm run bench:cql`: the in-process part of an order-sign call, without HTTP: the records bench:hooks sends
  * (scripts/support/hook-load.ts: the fixture patient whose implant order meets every criterion, grown to 50 and
- * to 5,000 resources that the CQL reads), prepared and evaluated through the engine as src/cds-hooks/hook-call.ts
- * does (draft orders, phase, record, evaluation). Prints median and p95 wall and CPU time per call.
+ * to 5,000 resources that the CQL reads), prepared and evaluated through the engine as a call with a full prefetch
+ * is (src/engine/call-evaluator.ts). Prints median and p95 wall and CPU time per call.
  *
  *   npm run bench:cql -- [--calls 200] [--root /path/to/other/checkout] [--only 50|5000] [--per-expression]
  *
@@ -45,14 +45,15 @@ function callOf(size: number): Call {
   return { record, drafts, orders };
 }
 
-/** One call's in-process work, as hook-call.ts does it: drafts and phase first, then the record and each order. */
+/**
+ * One call's in-process work with a full prefetch, as src/engine/call-evaluator.ts does it (the phase is decided
+ * inside the evaluation): the draft orders, then the record, read and indexed once, then each order.
+ */
 async function evaluateCall(engine: PolicyEngine, call: Call): Promise<unknown[]> {
   const results: unknown[] = [];
-  const draftsOnly = engine.prepareRecord([], call.drafts);
-  const phases = await Promise.all(call.orders.map((order) => engine.orderPhase(order, { record: draftsOnly })));
-  const prepared = engine.prepareRecord(call.record, draftsOnly);
-  for (const [i, order] of call.orders.entries()) {
-    if (phases[i] === null) continue;
+  const drafts = engine.prepareRecord([], call.drafts);
+  const prepared = engine.prepareRecord(call.record, drafts);
+  for (const order of call.orders) {
     const result = await engine.evaluateOrder(prepared, order, { draftOrders: call.drafts, callDate: CALL_DATE });
     if (!result.evaluation) throw new Error(`bench order was not evaluated: ${result.error ?? 'no evaluation'}`);
     results.push(result);
