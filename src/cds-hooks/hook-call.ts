@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FhirResource } from 'fhir/r4';
-import type { CallEvaluator, CallOrders, OrderOutcome, OrderScreening } from '../engine/call-evaluator';
-import type { OrderEvaluationResult, PolicyEvaluation, PumpOrder, SkippedResource } from '../engine/types';
+import type { CallEvaluation, CallEvaluator, CallOrders, OrderOutcome, OrderScreening } from '../engine/call-evaluator';
+import type { OrderEvaluationResult, PolicyEvaluation, DraftOrder, SkippedResource } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
 import type { FhirFetcher } from '../fhir-client/fhir-fetch';
 import type { HookMetrics } from '../ops/metrics';
@@ -56,7 +56,7 @@ export interface HookCallResult {
   leftOut: readonly SkippedResource[];
 }
 
-function orderReference(order: PumpOrder, index: number): string {
+function orderReference(order: DraftOrder, index: number): string {
   return order.id ? `${order.resourceType}/${order.id}` : `${order.resourceType} (draft order ${index + 1})`;
 }
 
@@ -248,10 +248,15 @@ async function evaluateOrders(
     const leftOut = outcomes.find((o) => (o?.result?.skipped.length ?? 0) > 0)?.result?.skipped ?? [];
     return { outcomes: outcomes as OrderOutcome[], leftOut };
   }
-  const evaluated = await deps.evaluator.evaluate(
-    { ...call, orders: missing.map((i) => call.orders[i]), screened: call.screened && missing.map((i) => (call.screened as OrderScreening[])[i]) },
-    signal,
-  );
+  const subset = { ...call, orders: missing.map((i) => call.orders[i]), screened: call.screened && missing.map((i) => (call.screened as OrderScreening[])[i]) };
+  const evaluated = await deps.evaluator.evaluate(subset, signal).catch(async (error: Error): Promise<CallEvaluation> => {
+    if (signal?.aborted) throw error;
+    // The evaluation itself broke (its thread ran out of memory, say): every order it would have answered gets a
+    // failed check, never silence. Which those are comes from the draft orders alone.
+    const screened = subset.screened ?? (await deps.evaluator.screen(subset, signal)).orders.map((o) => o.screening);
+    const failed: OrderEvaluationResult = { evaluation: null, skipped: [], error: `the policy could not be evaluated (${error.message})` };
+    return { orders: screened.map((screening): OrderOutcome => (answersFor({ screening }) ? { screening, result: failed } : { screening })), leftOut: [] };
+  });
   evaluated.orders.forEach((outcome, j) => {
     const i = missing[j];
     outcomes[i] = outcome;

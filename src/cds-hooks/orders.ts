@@ -2,10 +2,10 @@
  * Which draft orders go to the evaluator: on order-select the selected ones, on order-sign all
  * (criteria.md section 1). Whether an order is one the policy governs is the evaluator's
  * decision, so every ServiceRequest and DeviceRequest among them is sent; other resource types
- * cannot be pump orders and are not.
+ * cannot be such orders and are not.
  */
 import type { FhirResource } from 'fhir/r4';
-import type { PumpOrder } from '../engine/types';
+import type { DraftOrder } from '../engine/types';
 import type { HookRequest } from './types';
 
 /** Every resource of context.draftOrders (the evaluator reads them for the trial-agent rule). */
@@ -13,11 +13,11 @@ export function draftOrderResources(request: HookRequest): FhirResource[] {
   return (request.context.draftOrders.entry ?? []).flatMap((entry) => (entry.resource ? [entry.resource] : []));
 }
 
-function isCandidate(resource: FhirResource): resource is PumpOrder {
+function isCandidate(resource: FhirResource): resource is DraftOrder {
   return resource.resourceType === 'ServiceRequest' || resource.resourceType === 'DeviceRequest';
 }
 
-export function ordersToEvaluate(request: HookRequest, drafts: FhirResource[]): PumpOrder[] {
+export function ordersToEvaluate(request: HookRequest, drafts: FhirResource[]): DraftOrder[] {
   const candidates = drafts.filter(isCandidate);
   if (request.hook === 'order-sign') return candidates;
   const selected = new Set(request.context.selections ?? []);

@@ -5,13 +5,13 @@
  * when it already says the same thing, no action is sent (CRD resp-29, resp-35, hook-16).
  */
 import type { Extension } from 'fhir/r4';
-import type { PumpOrder } from '../engine/types';
+import type { DraftOrder } from '../engine/types';
 import { COVERAGE_INFORMATION_URL } from './coverage-information';
 
 export interface SystemAction {
   type: 'update';
   description: string;
-  resource: PumpOrder;
+  resource: DraftOrder;
 }
 
 /** The assertion without what every call renews (its date and id), as comparable text. */
@@ -21,13 +21,13 @@ function assertionContent(ext: Extension): string {
 }
 
 /** Whether the order lacks this assertion: no coverage-information on it says the same about the same Coverage. */
-export function isNewInformation(order: PumpOrder, coverageInformation: Extension): boolean {
+export function isNewInformation(order: DraftOrder, coverageInformation: Extension): boolean {
   const current = assertionContent(coverageInformation);
   const existing = (Array.isArray(order.extension) ? order.extension : []).filter((e) => e?.url === COVERAGE_INFORMATION_URL);
   return !existing.some((e) => assertionContent(e) === current);
 }
 
-export function coverageInformationAction(order: PumpOrder, coverageInformation: Extension): SystemAction {
+export function coverageInformationAction(order: DraftOrder, coverageInformation: Extension): SystemAction {
   // Any earlier coverage-information is replaced; every other element stays as received.
   const kept = (Array.isArray(order.extension) ? order.extension : []).filter((e) => e?.url !== COVERAGE_INFORMATION_URL);
   return {

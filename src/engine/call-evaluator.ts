@@ -12,7 +12,7 @@
  * threads.
  */
 import type { Resource } from 'fhir/r4';
-import type { OrderEvaluationResult, Phase, PolicyEngine, PreparedRecord, PumpOrder, SkippedResource } from './types';
+import type { OrderEvaluationResult, Phase, PolicyEngine, PreparedRecord, DraftOrder, SkippedResource } from './types';
 
 export interface CallOrders {
   /** The pack the hook's service is bound to. */
@@ -82,7 +82,7 @@ export function inProcessEvaluator(engine: PolicyEngine): CallEvaluator {
       const drafts = engine.prepareRecord(call.draftMedications, call.drafts);
       const orders = await Promise.all(
         call.orders.map(async (index): Promise<OrderOutcome> => {
-          const order = call.drafts[index] as PumpOrder;
+          const order = call.drafts[index] as DraftOrder;
           const phase = await engine.orderPhase(order, { record: drafts, policy: call.policy });
           return { screening: { phase, unreadable: phase === null ? unreadablePaths(drafts, order) : [] } };
         }),
@@ -98,7 +98,7 @@ export function inProcessEvaluator(engine: PolicyEngine): CallEvaluator {
       const record = engine.prepareRecord(call.record, drafts);
       const orders: CallEvaluation['orders'] = [];
       for (const [i, index] of call.orders.entries()) {
-        const order = call.drafts[index] as PumpOrder;
+        const order = call.drafts[index] as DraftOrder;
         const screened = call.screened?.[i];
         if (screened?.phase === null) {
           orders.push({ screening: screened });

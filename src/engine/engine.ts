@@ -15,7 +15,7 @@ import { CallRecord, leanRecordSource, PreparedDrafts, type RecordSourceFactory 
 import { SinglePatient } from './record-source';
 import { loadValueSets, type PolicyCodeService } from './value-sets';
 import { toEvaluationDates, toPolicyEvaluation, type EvaluationTuple } from './evaluation-result';
-import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PreparedRecord, PumpOrder } from './types';
+import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PreparedRecord, DraftOrder } from './types';
 
 /**
  * The parameters through which the engine hands every pack's library the call: `Type/id` of the order, of every
@@ -91,7 +91,7 @@ class CqlPolicyEngine implements PolicyEngine {
     return new CallRecord(drafts, patientData, this.model, this.recordSource);
   }
 
-  async evaluateOrder(data: PreparedRecord | PatientData, order: PumpOrder, options: EvaluateOptions = {}): Promise<OrderEvaluationResult> {
+  async evaluateOrder(data: PreparedRecord | PatientData, order: DraftOrder, options: EvaluateOptions = {}): Promise<OrderEvaluationResult> {
     const loaded = this.packFor(options.policy);
     const record = data instanceof CallRecord ? data : this.prepareRecord(data, withOrder(order, options.draftOrders));
     // What intake left out, as known after the evaluation (record resources are checked when the CQL reads them).
@@ -108,7 +108,7 @@ class CqlPolicyEngine implements PolicyEngine {
     }
   }
 
-  async orderPhase(order: PumpOrder, options: Pick<EvaluateOptions, 'draftOrders' | 'policy' | 'parameters'> & { record?: PreparedRecord } = {}): Promise<Phase | null> {
+  async orderPhase(order: DraftOrder, options: Pick<EvaluateOptions, 'draftOrders' | 'policy' | 'parameters'> & { record?: PreparedRecord } = {}): Promise<Phase | null> {
     const loaded = this.packFor(options.policy);
     const record = options.record instanceof CallRecord ? options.record : this.prepareRecord([], withOrder(order, options.draftOrders));
     const orderRef = record.drafts.references.get(order);
@@ -140,6 +140,6 @@ class CqlPolicyEngine implements PolicyEngine {
 }
 
 /** The draft orders with the order to evaluate among them. */
-function withOrder(order: PumpOrder, draftOrders: readonly unknown[] = []): readonly unknown[] {
+function withOrder(order: DraftOrder, draftOrders: readonly unknown[] = []): readonly unknown[] {
   return draftOrders.includes(order) ? draftOrders : [order, ...draftOrders];
 }

@@ -80,7 +80,8 @@ export interface EvaluationDates {
 /** The patient's record: a searchset/collection Bundle, or a plain list of resources. */
 export type PatientData = Bundle | Resource[] | unknown;
 
-export type PumpOrder = ServiceRequest | DeviceRequest;
+/** A draft order a pack may govern: FHIR's request resources for a service or a device (the pack decides which it governs). */
+export type DraftOrder = ServiceRequest | DeviceRequest;
 
 export interface EvaluateOptions {
   /** Every order of the hook's `draftOrders` (the trial-agent rule reads them; no criterion counts them). */
@@ -110,10 +111,10 @@ export interface PolicyEngine {
    * raw patient data (prepared for this order alone, with `options.draftOrders`).
    * Never throws for bad patient data or a malformed order: it skips what it cannot use and says so.
    */
-  evaluateOrder(record: PreparedRecord | PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult>;
+  evaluateOrder(record: PreparedRecord | PatientData, order: DraftOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult>;
   /**
    * The phase criteria.md section 1 gives the order, from the order and the draft orders alone (no record), or null
    * when the policy does not govern it: lets a caller skip fetching the record for orders that get no card.
    */
-  orderPhase(order: PumpOrder, options?: Pick<EvaluateOptions, 'draftOrders' | 'policy' | 'parameters'> & { record?: PreparedRecord }): Promise<Phase | null>;
+  orderPhase(order: DraftOrder, options?: Pick<EvaluateOptions, 'draftOrders' | 'policy' | 'parameters'> & { record?: PreparedRecord }): Promise<Phase | null>;
 }

@@ -4,12 +4,34 @@
  * into it, starts the CDS service on PORT with client trust off (unless
  * CDS_TRUST_CLIENTS says otherwise), and prints where everything is and one curl command that returns a card.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { loadServiceCatalog } from '../cds-hooks/service-definitions';
+import type { ServiceDefinition } from '../cds-hooks/types';
 import { loadConfig } from '../config';
+import type { PolicyPack } from '../packs/load-packs';
 import { PROJECT_ROOT as ROOT } from '../project-root';
 import { listBundleFiles, seedFhirServer, startFhirServerThread } from './fhir-server';
 import { startCdsService } from '../server/start-cds-service';
 
+const REQUESTS_DIR = path.join(ROOT, 'fixtures', 'requests');
+
+/**
+ * The curl command of the hint, from what is loaded rather than a name written here: the first order-sign service
+ * the packs define (else their first service) and the first fixture request for its hook.
+ */
+function exampleCall(packs: readonly PolicyPack[], baseUrl: string): string {
+  const { services } = JSON.parse(loadServiceCatalog(packs).discoveryJson) as { services: ServiceDefinition[] };
+  const service = services.find((s) => s.hook === 'order-sign') ?? services[0];
+  const request = fs
+    .readdirSync(REQUESTS_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .find((name) => (JSON.parse(fs.readFileSync(path.join(REQUESTS_DIR, name), 'utf8')) as { hook?: unknown }).hook === service.hook);
+  const url = `${baseUrl}/cds-services/${service.id}`;
+  if (!request) return `  curl -s -X POST ${url} -H 'Content-Type: application/json' -d @<a CDS Hooks ${service.hook} request>`;
+  return `  curl -s -X POST ${url} -H 'Content-Type: application/json' -d @${path.relative(process.cwd(), path.join(REQUESTS_DIR, request))}`;
+}
 
 async function main(): Promise<void> {
   const { sandboxFhirPort } = loadConfig();
@@ -17,7 +39,6 @@ async function main(): Promise<void> {
   const seeded = await seedFhirServer(fhir.baseUrl, listBundleFiles(path.join(ROOT, 'fixtures', 'patients')));
   const cds = await startCdsService({ trustClientsByDefault: false, requireCoverageByDefault: false, host: '127.0.0.1', onClosed: () => fhir.close() });
   const fhirUrl = `http://localhost:${sandboxFhirPort}/fhir`;
-  const example = path.relative(process.cwd(), path.join(ROOT, 'fixtures', 'requests', 'cnmp-trial-met.json')) || 'fixtures/requests/cnmp-trial-met.json';
   console.log(
     [
       '',
@@ -26,7 +47,7 @@ async function main(): Promise<void> {
       ...cds.packs.map((pack) => `Policy page:  ${cds.baseUrl}${pack.pagePath}`),
       '',
       'Try:',
-      `  curl -s -X POST ${cds.baseUrl}/cds-services/intrathecal-pump-order-sign -H 'Content-Type: application/json' -d @${example}`,
+      exampleCall(cds.packs, cds.baseUrl),
       sandboxFhirPort === 8080 ? '' : `  (the fixture requests name http://localhost:8080/fhir as fhirServer; edit it to ${fhirUrl})`,
     ].join('\n'),
   );

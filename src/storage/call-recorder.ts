@@ -158,11 +158,16 @@ export class CallRecorder {
     this.retryTimer.unref();
   }
 
-  private write(records: CallRecord[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
-    return this.options.db.transaction(async (tx) => {
-      for (const record of records) await insertCallRecord(tx, record);
-    });
+  /**
+   * One transaction per record, with a turn of the event loop between them: with PGlite the database runs on this
+   * thread, and a batch written in one go would hold up every request behind it (a 503 that should take
+   * milliseconds would wait for the whole batch). Each record is still written whole or not at all.
+   */
+  private async write(records: CallRecord[]): Promise<void> {
+    for (const record of records) {
+      await this.options.db.transaction((tx) => insertCallRecord(tx, record));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * health stay answered; the budget counts from arrival, so a call that queued is not given a
  * fresh 4.5 s when its turn comes.
  */
-import type { PumpOrder } from '../../src/engine/types';
+import type { DraftOrder } from '../../src/engine/types';
 import { listen, type ListeningApp } from '../security/support/http';
 import { defaultEvaluation, makeApp, RecordingEngine, SIGN, signRequest, testConfig } from './helpers';
 
@@ -12,7 +12,7 @@ import { defaultEvaluation, makeApp, RecordingEngine, SIGN, signRequest, testCon
 class SlowEngine extends RecordingEngine {
   private waiting: Array<() => void> = [];
   constructor() {
-    super((order: PumpOrder) => defaultEvaluation(order));
+    super((order: DraftOrder) => defaultEvaluation(order));
   }
   override async evaluateOrder(...args: Parameters<RecordingEngine['evaluateOrder']>) {
     await new Promise<void>((resolve) => this.waiting.push(resolve));

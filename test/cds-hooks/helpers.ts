@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Bundle, FhirResource, Resource, ServiceRequest } from 'fhir/r4';
 import { createApp, type AppOptions, type CdsApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PolicyEvaluation, PreparedRecord, PumpOrder } from '../../src/engine/types';
+import type { EvaluateOptions, OrderEvaluationResult, PatientData, Phase, PolicyEngine, PolicyEvaluation, PreparedRecord, DraftOrder } from '../../src/engine/types';
 import { silentLogger } from '../../src/cds-hooks/logger';
 export { closedPort } from '../support/ports';
 
@@ -17,7 +17,7 @@ export const PATIENT_ID = 'hooks-test-patient';
 
 export interface RecordedCall {
   patientData: PatientData;
-  order: PumpOrder;
+  order: DraftOrder;
   options?: EvaluateOptions;
 }
 
@@ -35,20 +35,20 @@ export class RecordingEngine implements PolicyEngine {
   readonly calls: RecordedCall[] = [];
   /** Ids of the orders whose phase was asked. */
   readonly phaseCalls: Array<string | undefined> = [];
-  constructor(private readonly evaluationFor: (order: PumpOrder) => PolicyEvaluation | null = defaultEvaluation) {}
+  constructor(private readonly evaluationFor: (order: DraftOrder) => PolicyEvaluation | null = defaultEvaluation) {}
 
   prepareRecord(patientData: PatientData, draftOrders: readonly unknown[] | PreparedRecord): RecordedData {
     return unreadRecord(patientData, draftOrders);
   }
 
-  async evaluateOrder(data: RecordedData | PatientData, order: PumpOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult> {
+  async evaluateOrder(data: RecordedData | PatientData, order: DraftOrder, options?: EvaluateOptions): Promise<OrderEvaluationResult> {
     const recorded = data instanceof Object && 'patientData' in data ? (data as RecordedData) : undefined;
     const patientData = recorded ? recorded.patientData : data;
     this.calls.push({ patientData, order, options: recorded ? { ...options, draftOrders: [...recorded.draftOrders] as Resource[] } : options });
     return { evaluation: this.evaluationFor(order), skipped: [] };
   }
 
-  async orderPhase(order: PumpOrder): Promise<Phase | null> {
+  async orderPhase(order: DraftOrder): Promise<Phase | null> {
     this.phaseCalls.push(order.id);
     return this.evaluationFor(order)?.phase ?? null;
   }
@@ -59,7 +59,7 @@ export class RecordingEngine implements PolicyEngine {
   }
 }
 
-export function defaultEvaluation(order: PumpOrder): PolicyEvaluation | null {
+export function defaultEvaluation(order: DraftOrder): PolicyEvaluation | null {
   if (!order.id?.startsWith('pump-')) return null;
   return {
     policy: '2022T0626C',

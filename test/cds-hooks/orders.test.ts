@@ -96,6 +96,29 @@ describe('order-sign', () => {
     expect(res.body).toEqual({ cards: [], systemActions: [] });
   });
 
+  it('shows a card saying the check failed for each governed order when the evaluation itself breaks (its thread stopped)', async () => {
+    const screenedAs = (id: unknown) => (String(id).startsWith('pump-') ? 'implant' : null);
+    const breaking = makeApp(engine, {
+      evaluator: {
+        screen: async (call) => ({
+          orders: call.orders.map((i) => ({ screening: { phase: screenedAs((call.drafts[i] as Resource).id), unreadable: [] } })),
+          leftOut: [],
+        }),
+        evaluate: async () => Promise.reject(new Error('the evaluation thread stopped during the evaluation')),
+        close: async () => undefined,
+      },
+    });
+    try {
+      const draftOrders = draftBundle(serviceRequest('lab-1'), serviceRequest('pump-1'));
+      const res = await request(breaking).post(SIGN).send(signRequest({}, { draftOrders })).expect(200);
+      expect(res.body.cards).toHaveLength(1);
+      expect(res.body.cards[0].summary).toMatch(/could not be checked/);
+      expect(res.body.cards[0].extension).toEqual({ 'davinci-crd.associated-resource': [{ reference: 'ServiceRequest/pump-1' }] });
+    } finally {
+      await breaking.closeResources();
+    }
+  });
+
   it('shows a card saying the check failed when the evaluator reports an error', async () => {
     const failing = makeApp({
       orderPhase: everyOrderGoverned,

@@ -7,7 +7,7 @@
  */
 import type { Bundle, Coverage, DeviceRequest, Extension, FhirResource, Resource, ServiceRequest } from 'fhir/r4';
 import request from 'supertest';
-import type { PolicyEvaluation, PumpOrder } from '../../src/engine/types';
+import type { PolicyEvaluation, DraftOrder } from '../../src/engine/types';
 import type { Card } from '../../src/cds-hooks/types';
 import type { SystemAction } from '../../src/crd/system-actions';
 import { COVERAGE_INFORMATION_URL } from '../../src/crd/coverage-information';
@@ -82,7 +82,7 @@ const criteria = {
 };
 
 /** Governs orders whose id starts with "pump-"; the criteria follow the id ("pump-notmet-…", "pump-clean-…", else a gap). */
-function evaluationFor(o: PumpOrder): PolicyEvaluation | null {
+function evaluationFor(o: DraftOrder): PolicyEvaluation | null {
   if (!o.id?.startsWith('pump-')) return null;
   const kind = o.id.startsWith('pump-notmet') ? 'notMet' : o.id.startsWith('pump-clean') ? 'clean' : 'gap';
   return {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle, FhirResource } from 'fhir/r4';
 import { loadPolicyEngine } from '../../src/engine/engine';
-import type { PolicyEngine, PumpOrder } from '../../src/engine/types';
+import type { PolicyEngine, DraftOrder } from '../../src/engine/types';
 import { cqlExecFhirSource } from './support/cql-exec-fhir-source';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', 'fixtures');
@@ -16,7 +16,7 @@ const CALL_DATE = '2026-06-15';
 
 const readBundle = (file: string): Bundle => JSON.parse(fs.readFileSync(file, 'utf8')) as Bundle;
 const resourcesOf = (bundle: Bundle): FhirResource[] => (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
-const isOrder = (r: FhirResource): r is PumpOrder => r.resourceType === 'ServiceRequest' || r.resourceType === 'DeviceRequest';
+const isOrder = (r: FhirResource): r is DraftOrder => r.resourceType === 'ServiceRequest' || r.resourceType === 'DeviceRequest';
 
 interface Case {
   name: string;

@@ -4,7 +4,7 @@
  */
 import type { Coding, Condition, Resource } from 'fhir/r4';
 import { loadPolicyEngine } from '../../src/engine/engine';
-import type { PolicyEngine, PumpOrder } from '../../src/engine/types';
+import type { PolicyEngine, DraftOrder } from '../../src/engine/types';
 import { condition, cpt, deviceRequest, icd, implantOrder, patient, ref, sct, serviceRequest, SYSTEM, trialAgentDraft, trialOrder } from './support/builders';
 import { criterion, evaluate, evaluateImplant, evaluateTrial, statusOf } from './support/evaluate';
 
@@ -17,7 +17,7 @@ const CANCER_PAIN = icd('G89.3', 'Neoplasm related pain');
 const SPASTICITY = icd('G35', 'Multiple sclerosis');
 const CNMP = icd('M96.1', 'Postlaminectomy syndrome');
 
-async function pathwayOf(resources: Resource[], order: PumpOrder = implantOrder()) {
+async function pathwayOf(resources: Resource[], order: DraftOrder = implantOrder()) {
   const evaluation = await evaluateImplant(engine, resources, order);
   return { pathway: evaluation.pathway, otherPathways: evaluation.otherPathways };
 }

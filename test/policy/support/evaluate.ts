@@ -3,7 +3,7 @@
  * and reads criteria out of the result. Load the engine once per test file: `const engine = await loadPolicyEngine()`.
  */
 import type { Resource } from 'fhir/r4';
-import type { CriterionResult, OrderEvaluationResult, PolicyEngine, PolicyEvaluation, PumpOrder } from '../../../src/engine/types';
+import type { CriterionResult, OrderEvaluationResult, PolicyEngine, PolicyEvaluation, DraftOrder } from '../../../src/engine/types';
 import { ORDER_DATE, implantOrder, patient, trialAgentDraft, trialOrder } from './builders';
 
 export interface RunOptions {
@@ -14,7 +14,7 @@ export interface RunOptions {
   requireTrialAgent?: boolean;
 }
 
-export async function run(engine: PolicyEngine, record: unknown, order: PumpOrder, opts: RunOptions = {}): Promise<OrderEvaluationResult> {
+export async function run(engine: PolicyEngine, record: unknown, order: DraftOrder, opts: RunOptions = {}): Promise<OrderEvaluationResult> {
   return engine.evaluateOrder(record, order, {
     draftOrders: [order, ...(opts.drafts ?? [])],
     callDate: opts.callDate ?? ORDER_DATE,
@@ -23,7 +23,7 @@ export async function run(engine: PolicyEngine, record: unknown, order: PumpOrde
 }
 
 /** The evaluation of a successful run; fails the test with the engine's error when there is none. */
-export async function evaluate(engine: PolicyEngine, record: unknown, order: PumpOrder, opts: RunOptions = {}): Promise<PolicyEvaluation> {
+export async function evaluate(engine: PolicyEngine, record: unknown, order: DraftOrder, opts: RunOptions = {}): Promise<PolicyEvaluation> {
   const result = await run(engine, record, order, opts);
   expect(result.error).toBeUndefined();
   expect(result.evaluation).not.toBeNull();
@@ -31,12 +31,12 @@ export async function evaluate(engine: PolicyEngine, record: unknown, order: Pum
 }
 
 /** Evaluates an implant order (CPT 62362) for the patient (born 1970) plus the given resources. */
-export function evaluateImplant(engine: PolicyEngine, resources: Resource[], order: PumpOrder = implantOrder()): Promise<PolicyEvaluation> {
+export function evaluateImplant(engine: PolicyEngine, resources: Resource[], order: DraftOrder = implantOrder()): Promise<PolicyEvaluation> {
   return evaluate(engine, [patient(), ...resources], order);
 }
 
 /** Evaluates a trial order (CPT 62322 with an intrathecal morphine draft order) for the patient plus the resources. */
-export function evaluateTrial(engine: PolicyEngine, resources: Resource[], order: PumpOrder = trialOrder()): Promise<PolicyEvaluation> {
+export function evaluateTrial(engine: PolicyEngine, resources: Resource[], order: DraftOrder = trialOrder()): Promise<PolicyEvaluation> {
   return evaluate(engine, [patient(), ...resources], order, { drafts: [trialAgentDraft()] });
 }
 
