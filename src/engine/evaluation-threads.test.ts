@@ -74,3 +74,18 @@ it('drops a queued call whose deadline passes before a thread is free', async ()
 function stripTimes<T extends { orders: Array<{ ms?: number }> }>(evaluation: T): T {
   return { ...evaluation, orders: evaluation.orders.map(({ ms: _ms, ...rest }) => rest) };
 }
+
+it('fails only the call whose record outgrows the thread heap, and replaces the thread', async () => {
+  const reasons: string[] = [];
+  const small = await EvaluationThreads.start({ threads: 1, maxHeapMb: 48, onReplaced: (reason) => reasons.push(reason) });
+  try {
+    const { call } = fixtureCalls()[0];
+    const huge = { ...call, record: Array.from({ length: 2000 }, (_, i) => call.record.map((r) => ({ ...r, id: `${r.id}-${i}` }))).flat() };
+    await expect(small.evaluate(huge)).rejects.toThrow('the evaluation thread stopped during the evaluation');
+    expect(reasons).toEqual([expect.stringMatching(/^an evaluation thread stopped/)]);
+    // The replacement serves the next call.
+    expect(stripTimes(await small.evaluate(call))).toEqual(stripTimes(await local.evaluate(call)));
+  } finally {
+    await small.close();
+  }
+}, 60_000);

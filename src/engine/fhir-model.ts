@@ -180,6 +180,16 @@ export class FhirModel {
    * `Condition`, or its StructureDefinition URL.
    */
   find(name: string): FhirType | undefined {
+    // Every retrieve asks by name: answered from a memo after the first time.
+    if (this.found.has(name)) return this.found.get(name);
+    const type = this.findUncached(name);
+    this.found.set(name, type);
+    return type;
+  }
+
+  private readonly found = new Map<string, FhirType | undefined>();
+
+  private findUncached(name: string): FhirType | undefined {
     const bare = name
       .replace(`{${FHIR_NAMESPACE}}`, '')
       .replace(/^FHIR\./, '')

@@ -28,15 +28,52 @@ export function toSystemValue(value: unknown, type: SystemTypeName): unknown {
     case 'String':
       return value;
     case 'DateTime':
-      return DateTime.parse((value as string).replace('Z', '+00:00'));
+      return parseDateTime((value as string).replace('Z', '+00:00'));
     case 'Date':
-      return DateTime.parse(value as string)?.getDate() ?? undefined;
+      return parseDateTime(value as string)?.getDate() ?? undefined;
     case 'Time': {
       const time = DateTime.parse(`0000-01-01T${(value as string).replace('Z', '+00:00')}`);
       if (time) time.timezoneOffset = null as unknown as number;
       return time;
     }
   }
+}
+
+/** The shapes of a FHIR date or dateTime that `parseDateTime` reads itself; anything else goes to cql-execution. */
+const COMMON_DATE_TIME = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(?:(Z)|([+-])(\d{2}):(\d{2}))?)?)?)?$/;
+
+/**
+ * `DateTime.parse` of cql-execution, the same DateTime for the same text, without its validity check through
+ * luxon's format parser (one `fromFormat` per candidate format: most of the time a record's dates cost). The
+ * common shapes (a date, a month, a year, a dateTime to the second with optional milliseconds and offset) are
+ * checked here against the calendar; every other text, and every text this check doubts, is left to
+ * `DateTime.parse`, so the result is always the one cql-execution would give. src/engine/fhir-record.test.ts
+ * compares the two.
+ */
+export function parseDateTime(text: string): DateTime | null {
+  const m = COMMON_DATE_TIME.exec(text);
+  if (!m) return DateTime.parse(text);
+  const year = Number(m[1]);
+  const month = m[2] === undefined ? null : Number(m[2]);
+  const day = m[3] === undefined ? null : Number(m[3]);
+  if (year < 1 || (month !== null && (month < 1 || month > 12)) || (day !== null && (day < 1 || day > daysIn(year, month as number)))) {
+    return DateTime.parse(text);
+  }
+  if (m[4] === undefined) return new DateTime(year, month, day);
+  const [hour, minute, second] = [Number(m[4]), Number(m[5]), Number(m[6])];
+  if (hour > 23 || minute > 59 || second > 59) return DateTime.parse(text);
+  // As cql-execution reads milliseconds: padded or cut to three digits (.5 -> 500).
+  const millisecond = m[7] === undefined ? null : Number(`${m[7]}00`.slice(0, 3));
+  if (m[8] === 'Z') return new DateTime(year, month, day, hour, minute, second, millisecond, 0);
+  if (m[9] === undefined) return new DateTime(year, month, day, hour, minute, second, millisecond);
+  const [offsetHours, offsetMinutes] = [Number(m[10]), Number(m[11])];
+  if (offsetHours > 14 || offsetMinutes > 59) return DateTime.parse(text);
+  const offset = offsetHours + offsetMinutes / 60;
+  return new DateTime(year, month, day, hour, minute, second, millisecond, m[9] === '+' ? offset : offset * -1);
+}
+
+function daysIn(year: number, month: number): number {
+  return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
 const NOT_READ = Symbol('not read');

@@ -20,6 +20,8 @@ export type ElementCheck = (resource: Resource) => Resource;
 
 class Indexed {
   private wrapped?: FhirNode;
+  /** The keys its primary code is indexed under (value-sets.ts matchKeys of each coding). */
+  codeKeys: readonly string[] = [];
   constructor(
     private readonly json: Resource,
     private readonly type: FhirType,
@@ -91,6 +93,7 @@ export class RecordSource implements PatientObject {
           for (const key of matchKeys(typeof c.system === 'string' ? c.system : undefined, typeof c.code === 'string' ? c.code : undefined)) keys.add(key);
         }
         for (const key of keys) push(this.byCode, `${type.name}#${key}`, entry);
+        entry.codeKeys = [...keys];
       }
       if (type.name === 'Patient' && !this.patientEntry) this.patientEntry = entry;
     });
@@ -108,8 +111,11 @@ export class RecordSource implements PatientObject {
     const codes = details?.codes;
     if (!codes || !location || (details?.codeProperty ?? type.primaryCodePath) !== location.path) return all.map((e) => e.node);
     let wanted: Iterable<string>;
-    if (codes instanceof PolicyValueSet) wanted = codes.keys;
-    else if (Array.isArray(codes)) wanted = codes.flatMap((c) => matchKeys(c.system, c.code));
+    if (codes instanceof PolicyValueSet) {
+      // A value set may hold thousands of codes and the record a few resources of the type, or the other way round.
+      if (all.length < codes.keys.size) return all.filter((e) => e.codeKeys.some((k) => codes.keys.has(k))).map((e) => e.node);
+      wanted = codes.keys;
+    } else if (Array.isArray(codes)) wanted = codes.flatMap((c) => matchKeys(c.system, c.code));
     else return all.map((e) => e.node);
     const found = new Set<Indexed>();
     for (const key of wanted) for (const entry of this.byCode.get(`${type.name}#${key}`) ?? []) found.add(entry);

@@ -42,9 +42,14 @@ export class PolicyValueSet extends ValueSet {
   }
 
   hasMatch(code: unknown): boolean {
-    return flatten(code).some((c) =>
-      typeof c === 'string' ? this.codes.some((own: Code) => own.code === c) : matchKeys(c.system, c.code).some((k) => this.keys.has(k)),
-    );
+    // One coding, the usual case (every record a retrieve returns is matched again by cql-execution): no lists made.
+    if (code !== null && typeof code === 'object' && !Array.isArray(code) && !Array.isArray((code as CodeLike).codes)) return this.matches(code as CodeLike);
+    return flatten(code).some((c) => (typeof c === 'string' ? this.codes.some((own: Code) => own.code === c) : this.matches(c)));
+  }
+
+  private matches(c: CodeLike): boolean {
+    if (c.system !== ICD10CM) return this.keys.has(codeKey(c.system, c.code));
+    return matchKeys(c.system, c.code).some((k) => this.keys.has(k));
   }
 }
 

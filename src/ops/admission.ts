@@ -1,9 +1,9 @@
 /**
  * Admission control of hook calls. A call's time budget (config.hookDeadlineMs) starts when its
  * request reaches the service (markArrival, the app's first middleware), not when its handler runs:
- * time spent waiting behind other calls is the caller's time too. Evaluation is CPU work on one
- * event loop, so running more calls at once only makes every one of them slower; the gate lets
- * `maxInFlight` calls run, queues a few more, and refuses the rest at once with 503 and
+ * time spent waiting behind other calls is the caller's time too. Evaluation is CPU work on a
+ * fixed number of threads, so running more calls at once only makes every one of them slower; the
+ * gate lets `maxInFlight` calls run, queues a few more, and refuses the rest at once with 503 and
  * Retry-After, before their body is read or their token verified, while the answer still helps
  * the EHR (it can go on without guidance, or retry).
  *

@@ -1,7 +1,9 @@
 /**
  * One worker process per core for `npm run serve` (Node cluster: the workers share the listening
- * port and the kernel spreads connections over them). Evaluation is CPU work on one event loop, so
- * a single process uses one core however many the machine has.
+ * port and the kernel spreads connections over them). Each worker evaluates in its own threads
+ * (src/engine/evaluation-threads.ts, EVALUATION_THREADS: by default the cores shared out among the
+ * workers), so one worker already uses every core; more workers add event loops for the transport
+ * (parsing, fetching, the call record) when the database is PostgreSQL.
  *
  * Workers share nothing in memory: whatever must hold across workers (replay cache, rate limits,
  * the call record) belongs in the database. PGlite, the embedded default, lets only one process own
