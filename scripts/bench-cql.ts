@@ -15,7 +15,7 @@
  */
 import path from 'node:path';
 import type { FhirResource } from 'fhir/r4';
-import type { PolicyEngine, PumpOrder } from '../src/engine/types';
+import type { PolicyEngine, DraftOrder } from '../src/engine/types';
 import { hookBody, largerRecord, ms, percentile } from './support/hook-load';
 
 function arg(name: string): string | undefined {
@@ -30,7 +30,7 @@ const CALL_DATE = '2026-06-15';
 interface Call {
   record: FhirResource[];
   drafts: FhirResource[];
-  orders: PumpOrder[];
+  orders: DraftOrder[];
 }
 
 /** The record as the service reads it from the full prefetch: the Patient, then every searchset's entries. */
@@ -41,7 +41,7 @@ function callOf(size: number): Call {
   );
   const draftOrders = (body.context as { draftOrders: { entry: Array<{ resource: FhirResource }> } }).draftOrders;
   const drafts = draftOrders.entry.map((e) => e.resource);
-  const orders = drafts.filter((r): r is PumpOrder => r.resourceType === 'ServiceRequest' || r.resourceType === 'DeviceRequest');
+  const orders = drafts.filter((r): r is DraftOrder => r.resourceType === 'ServiceRequest' || r.resourceType === 'DeviceRequest');
   return { record, drafts, orders };
 }
 

@@ -77,6 +77,7 @@ function daysIn(year: number, month: number): number {
 }
 
 const NOT_READ = Symbol('not read');
+const ABSENT = Symbol('absent');
 
 /**
  * One FHIR value. Its only enumerable property is `key`, the identity cql-execution's value equality and
@@ -89,6 +90,7 @@ export class FhirNode implements RecordObject {
   readonly #type: FhirType;
   readonly #model: FhirModel;
   #read?: Map<string, unknown>;
+  #codes?: Map<string, unknown>;
 
   constructor(json: Json, type: FhirType, model: FhirModel, key: unknown = json) {
     this.key = key;
@@ -109,10 +111,11 @@ export class FhirNode implements RecordObject {
 
   get(field: string): unknown {
     const read = (this.#read ??= new Map());
-    const known = read.has(field) ? read.get(field) : NOT_READ;
-    if (known !== NOT_READ) return known;
+    // One lookup per read: an element found absent is remembered as ABSENT, not as undefined.
+    const known = read.get(field);
+    if (known !== undefined) return known === ABSENT ? undefined : known;
     const value = this.#readPath(field);
-    read.set(field, value);
+    read.set(field, value === undefined ? ABSENT : value);
     return value;
   }
 
@@ -144,12 +147,12 @@ export class FhirNode implements RecordObject {
   }
 
   getCode(field: string): unknown {
-    const memo = `#code ${field}`;
-    const read = (this.#read ??= new Map());
-    if (read.has(memo)) return read.get(memo);
+    const codes = (this.#codes ??= new Map());
+    const known = codes.get(field);
+    if (known !== undefined) return known === ABSENT ? undefined : known;
     const value = this.get(field);
     const code = value instanceof Code ? value : toCode(value);
-    read.set(memo, code);
+    codes.set(field, code === undefined ? ABSENT : code);
     return code;
   }
 
