@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Library, Repository } from 'cql-execution';
+import { constantDefinitions, rememberConstantDefinitions } from './constant-definitions';
 
 export interface ElmLibraryJson {
   library: {
@@ -25,13 +26,18 @@ function readElm(file: string): ElmLibraryJson {
   }
 }
 
-/** The main library with every ELM file in the folder available to its includes. */
+/**
+ * The main library with every ELM file in the folder available to its includes; its definitions that are the same
+ * for every patient and call are evaluated once (./constant-definitions.ts).
+ */
 export function loadElmLibrary(dir: string, name: string): { library: Library; elm: ElmLibraryJson } {
   const all = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
   const elms = Object.fromEntries(all.map((f) => [path.basename(f, '.json'), readElm(path.join(dir, f))]));
   const elm = elms[name] ?? readElm(path.join(dir, `${name}.json`));
   try {
-    return { library: new Library(elm, new Repository(elms)), elm };
+    const library = new Library(elm, new Repository(elms));
+    rememberConstantDefinitions(library, constantDefinitions(elm, elms));
+    return { library, elm };
   } catch (error) {
     throw new Error(`ELM ${path.join(dir, `${name}.json`)} cannot be loaded: ${(error as Error).message}`);
   }
