@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FhirResource } from 'fhir/r4';
-import type { CallEvaluation, CallEvaluator, CallOrders, OrderOutcome, OrderScreening } from '../engine/call-evaluator';
+import { EvaluationStopped, type CallEvaluation, type CallEvaluator, type CallOrders, type OrderOutcome, type OrderScreening } from '../engine/call-evaluator';
 import type { OrderEvaluationResult, PolicyEvaluation, DraftOrder, SkippedResource } from '../engine/types';
 import { buildCard, buildEvaluationFailedCard } from '../presentation/cards';
 import type { FhirFetcher } from '../fhir-client/fhir-fetch';
@@ -250,7 +250,7 @@ async function evaluateOrders(
   }
   const subset = { ...call, orders: missing.map((i) => call.orders[i]), screened: call.screened && missing.map((i) => (call.screened as OrderScreening[])[i]) };
   const evaluated = await deps.evaluator.evaluate(subset, signal).catch(async (error: Error): Promise<CallEvaluation> => {
-    if (signal?.aborted) throw error;
+    if (!(error instanceof EvaluationStopped)) throw error;
     // The evaluation itself broke (its thread ran out of memory, say): every order it would have answered gets a
     // failed check, never silence. Which those are comes from the draft orders alone.
     const screened = subset.screened ?? (await deps.evaluator.screen(subset, signal)).orders.map((o) => o.screening);

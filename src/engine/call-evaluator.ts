@@ -67,6 +67,14 @@ export interface CallEvaluator {
   close(): Promise<void>;
 }
 
+/**
+ * The evaluation stopped for a reason outside the call's data and code: its thread died (out of its heap limit,
+ * say). The caller answers each governed order with a failed check; any other error is a fault of ours (a 500).
+ */
+export class EvaluationStopped extends Error {
+  override readonly name = 'EvaluationStopped';
+}
+
 /** Lets pending I/O run (new requests get their fast refusals) between orders when evaluating on the event loop. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { CallEvaluation, CallEvaluator } from './call-evaluator';
+import { EvaluationStopped, type CallEvaluation, type CallEvaluator } from './call-evaluator';
 import type { ThreadReply, ThreadRequest, ThreadStart } from './evaluation-thread-messages';
 
 export interface EvaluationThreadOptions {
@@ -182,7 +182,7 @@ export class EvaluationThreads implements CallEvaluator {
         if (index < 0) return; // replaced or closed on purpose
         this.slots.splice(index, 1);
         if (!slot.ready) return reject(new Error(`an evaluation thread stopped while loading (exit ${code})`));
-        if (slot.running) this.settle(slot.running.task, { error: new Error('the evaluation thread stopped during the evaluation') });
+        if (slot.running) this.settle(slot.running.task, { error: new EvaluationStopped('the evaluation thread stopped during the evaluation') });
         if (!this.closed) this.respawn(`an evaluation thread stopped (exit ${code})`);
       });
     });

@@ -14,6 +14,8 @@ export type SystemTypeName = 'Boolean' | 'Integer' | 'Decimal' | 'String' | 'Dat
 export interface ElementVariant {
   /** JSON property, e.g. `valueQuantity` for the Quantity choice of `value`; the element name otherwise. */
   readonly property: string;
+  /** The JSON property of a primitive's id and extensions: `_` + property (spelt once, not per read). */
+  readonly extraProperty: string;
   /** The FHIR type, or null when the element is a System type (only `Element.id`). */
   readonly type: FhirType | null;
   /** For a System-typed element: its System type. */
@@ -212,15 +214,16 @@ export class FhirModel {
         if (choice.kind !== 'named' || choice.namespace !== 'FHIR') throw new Error(`model info element ${owner}.${name} has a choice that is not a FHIR type`);
         // A choice of a datatype profile is spelt with the datatype's name in JSON (SimpleQuantity -> Quantity).
         const jsonName = choice.name === 'SimpleQuantity' ? 'Quantity' : choice.name;
-        return { property: `${name}${jsonName[0].toUpperCase()}${jsonName.slice(1)}`, type: this.required(choice.name, owner) };
+        const property = `${name}${jsonName[0].toUpperCase()}${jsonName.slice(1)}`;
+        return { property, extraProperty: `_${property}`, type: this.required(choice.name, owner) };
       });
       return { name, isList, isChoice: true, variants };
     }
     if (single.namespace === 'System') {
       if (!SYSTEM_TYPES.has(single.name)) throw new Error(`model info element ${owner}.${name} has System type ${single.name}, which the engine does not read`);
-      return { name, isList, isChoice: false, variants: [{ property: name, type: null, system: single.name as SystemTypeName }] };
+      return { name, isList, isChoice: false, variants: [{ property: name, extraProperty: `_${name}`, type: null, system: single.name as SystemTypeName }] };
     }
-    return { name, isList, isChoice: false, variants: [{ property: name, type: this.required(single.name, owner) }] };
+    return { name, isList, isChoice: false, variants: [{ property: name, extraProperty: `_${name}`, type: this.required(single.name, owner) }] };
   }
 }
 

@@ -136,7 +136,7 @@ export class FhirNode implements RecordObject {
     const element = this.#type.elements.get(name);
     if (!element) return undefined;
     // A choice by its own name (`medication`): the first of its types, in model-info order, present in the JSON.
-    const variant = element.variants.find((v) => json[v.property] != null || json[`_${v.property}`] != null);
+    const variant = element.variants.find((v) => json[v.property] != null || json[v.extraProperty] != null);
     if (variant) return readVariant(json, element, variant, this.#model);
     const untyped = json[name];
     return untyped == null ? untyped : undefined;
@@ -247,11 +247,11 @@ function valueOf(value: unknown): unknown {
 }
 
 function readVariant(json: Json, element: ElementDefinition, variant: ElementVariant, model: FhirModel): unknown {
-  const { property, type } = variant;
+  const { property, extraProperty, type } = variant;
   if (type === null) return toSystemValue(json[property], variant.system as SystemTypeName);
   const value = json[property];
   if (type.primitive) {
-    const extra = json[`_${property}`];
+    const extra = json[extraProperty];
     if (value == null && extra == null) return value;
     if (!element.isList) return primitive(value, extra, type, model);
     const values = Array.isArray(value) ? value : [value];

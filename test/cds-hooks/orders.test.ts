@@ -3,6 +3,7 @@
  * recording engine governs orders whose id starts with "pump-" (a stand-in for the CQL's decision).
  */
 import type { Resource } from 'fhir/r4';
+import { EvaluationStopped } from '../../src/engine/call-evaluator';
 import request from 'supertest';
 import { closedPort, draftBundle, fullPrefetch, emptyValuePaths, everyOrderGoverned, unreadRecord, makeApp, PATIENT_ID, RecordingEngine, SELECT, selectRequest, serviceRequest, SIGN, signRequest } from './helpers';
 
@@ -104,7 +105,7 @@ describe('order-sign', () => {
           orders: call.orders.map((i) => ({ screening: { phase: screenedAs((call.drafts[i] as Resource).id), unreadable: [] } })),
           leftOut: [],
         }),
-        evaluate: async () => Promise.reject(new Error('the evaluation thread stopped during the evaluation')),
+        evaluate: async () => Promise.reject(new EvaluationStopped('the evaluation thread stopped during the evaluation')),
         close: async () => undefined,
       },
     });
