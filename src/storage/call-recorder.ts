@@ -33,6 +33,9 @@ export interface CallRecorderStats {
   waitingInSpool: number;
 }
 
+/** About 5 ms of PGlite work per transaction for 50-resource calls: short enough not to hold up a refusal. */
+const RECORDS_PER_TRANSACTION = 4;
+
 export class CallRecorder {
   private queue: CallInput[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -159,13 +162,17 @@ export class CallRecorder {
   }
 
   /**
-   * One transaction per record, with a turn of the event loop between them: with PGlite the database runs on this
-   * thread, and a batch written in one go would hold up every request behind it (a 503 that should take
-   * milliseconds would wait for the whole batch). Each record is still written whole or not at all.
+   * Small transactions (a few records each), with a turn of the event loop between them: with PGlite the database
+   * runs on this thread, and a whole batch written in one go would hold up every request behind it (a 503 that
+   * should take milliseconds would wait for it). A transaction per record would cost a commit each. Each record is
+   * written whole or not at all.
    */
   private async write(records: CallRecord[]): Promise<void> {
-    for (const record of records) {
-      await this.options.db.transaction((tx) => insertCallRecord(tx, record));
+    for (let i = 0; i < records.length; i += RECORDS_PER_TRANSACTION) {
+      const chunk = records.slice(i, i + RECORDS_PER_TRANSACTION);
+      await this.options.db.transaction(async (tx) => {
+        for (const record of chunk) await insertCallRecord(tx, record);
+      });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
