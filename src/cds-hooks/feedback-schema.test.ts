@@ -2,7 +2,7 @@
  * The feedback schema through its entry point, validateFeedback: what it accepts (and keeps), and the field each
  * refusal names. test/cds-hooks/feedback.test.ts holds refusals over HTTP.
  */
-import type { HttpError } from './errors';
+import { invalidRequestMessage } from '../../test/support/operation-outcome';
 import { validateFeedback } from './feedback';
 
 const CARD = '0f8a4c59-2b8e-4f7c-9a57-5c1c3f4d9e21';
@@ -10,15 +10,7 @@ const AT = '2026-06-15T10:22:31Z';
 const accepted = { card: CARD, outcome: 'accepted', acceptedSuggestions: [{ id: 's-1' }], outcomeTimestamp: AT };
 const overridden = { card: CARD, outcome: 'overridden', outcomeTimestamp: AT };
 
-function refusal(body: unknown): string {
-  try {
-    validateFeedback(body);
-  } catch (error) {
-    expect(error).toMatchObject({ status: 400, code: 'invalid-request' });
-    return (error as HttpError).message;
-  }
-  throw new Error('accepted');
-}
+const refusal = (body: unknown): string => invalidRequestMessage(() => validateFeedback(body));
 
 describe('feedback the schema accepts', () => {
   it('an accepted card with no suggestion taken, an override without a reason, upper-case uuids, offsets and fractions of seconds', () => {

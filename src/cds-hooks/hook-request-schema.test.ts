@@ -2,7 +2,7 @@
  * The hook request schema through its entry point, validateHookRequest: what it accepts (and hands on typed),
  * and the field each refusal names. test/cds-hooks/validation.test.ts holds the same refusals over HTTP.
  */
-import { HttpError } from './errors';
+import { invalidRequestMessage } from '../../test/support/operation-outcome';
 import type { HookName } from './types';
 import { validateHookRequest } from './validate-request';
 
@@ -25,15 +25,7 @@ function body(hook: HookName = 'order-sign', context: Record<string, unknown> = 
   };
 }
 
-function refusal(request: unknown, hook: HookName = 'order-sign'): string {
-  try {
-    validateHookRequest(request, hook);
-  } catch (error) {
-    expect(error).toMatchObject({ status: 400, code: 'invalid-request' });
-    return (error as HttpError).message;
-  }
-  throw new Error('accepted');
-}
+const refusal = (request: unknown, hook: HookName = 'order-sign'): string => invalidRequestMessage(() => validateHookRequest(request, hook));
 
 describe('hook requests the schema accepts', () => {
   it('order-sign: returns the fields the service reads, prefetch empty when absent', () => {

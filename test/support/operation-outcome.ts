@@ -30,3 +30,14 @@ export function messageOf(body: unknown): string | undefined {
 export function errorCodeOf(body: unknown): string | undefined {
   return (body as OutcomeBody | undefined)?.issue?.[0]?.details?.coding?.[0]?.code;
 }
+
+/** The message of the 400 invalid-request error `validate` throws; fails the test when it throws none. */
+export function invalidRequestMessage(validate: () => unknown): string {
+  try {
+    validate();
+  } catch (error) {
+    expect(error).toMatchObject({ status: 400, code: 'invalid-request' });
+    return (error as Error).message;
+  }
+  throw new Error('accepted');
+}
