@@ -49,9 +49,8 @@ const threadEntry =
     : { code: entryFile, eval: false };
 
 /**
- * Each thread's young generation, in MB. V8 lets it grow to 48 MB per isolate under a high allocation rate and rarely
- * gives the memory back: under overload, two threads' young generations alone added some 100 MiB to the RSS for good.
- * 16 MB keeps that bounded (`npm run load`: RSS after overload and the fault suite) for a little more scavenging.
+ * Each thread's young generation, in MB. Under a high allocation rate V8 lets it grow to about 48 MB per isolate
+ * and seldom gives the memory back; 16 MB keeps each thread's share of the RSS small for a little more scavenging.
  */
 const YOUNG_GENERATION_MB = 16;
 
@@ -165,6 +164,9 @@ export class EvaluationThreads implements CallEvaluator {
           return;
         }
         if (reply.kind === 'failed') {
+          const index = this.slots.indexOf(slot);
+          if (index >= 0) this.slots.splice(index, 1);
+          void worker.terminate();
           reject(new Error(`an evaluation thread could not load the policy engine: ${reply.message}`));
           return;
         }
