@@ -128,10 +128,7 @@ export async function runHookCall(
   const { outcomes, leftOut } = read.ok
     ? await evaluateOrders(deps, { ...call, record: read.record, callDate, screened: screened?.orders.map((o) => o.screening) }, signal)
     : // The record could not be read: every governed order gets a failed check.
-      {
-        outcomes: (screened?.orders ?? []).map((o) => (answersFor(o) ? { ...o, result: { evaluation: null, skipped: [], error: 'record unreadable' } } : o)),
-        leftOut: screened?.leftOut ?? [],
-      };
+      { outcomes: failEach((screened?.orders ?? []).map((o) => o.screening), 'record unreadable'), leftOut: screened?.leftOut ?? [] };
   const answered = outcomes.flatMap((outcome, i) => (answersFor(outcome) ? [{ order: candidates[i], outcome }] : []));
   if (answered.length === 0) return noAnswer(leftOut);
   if (settings.coverageInfo) {
@@ -154,11 +151,9 @@ export async function runHookCall(
   }
 
   const orders = answered.map((a) => a.order);
-  const results = answered.map(({ outcome }): OrderEvaluationResult => outcome.result ?? { evaluation: null, skipped: [], error: unreadableReason(outcome.screening.unreadable) });
-  const unreadableOf = (i: number): string | undefined => {
-    const unreadable = answered[i].outcome.screening.unreadable;
-    return answered[i].outcome.result === undefined && unreadable.length > 0 ? unreadableReason(unreadable) : undefined;
-  };
+  // An order answered without an evaluation is one whose draft could not be read whole: the card says which parts.
+  const unreadable = answered.map(({ outcome }) => (outcome.result ? undefined : `parts of the order could not be read (${outcome.screening.unreadable.join(', ')})`));
+  const results = answered.map(({ outcome }, i): OrderEvaluationResult => outcome.result ?? { evaluation: null, skipped: [], error: unreadable[i] });
 
   const cardContext = {
     hook: request.hook,
@@ -177,7 +172,7 @@ export async function runHookCall(
   const cards = results
     .flatMap((result, i): Card[] => {
       if (result.evaluation) return [buildCard(result.evaluation, { ...cardContext, ...result.dates }, cardOptions)];
-      if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], drafts.indexOf(orders[i])), cardContext, unreadableOf(i))];
+      if (result.error) return [buildEvaluationFailedCard(orderReference(orders[i], drafts.indexOf(orders[i])), cardContext, unreadable[i])];
       return [];
     })
     // CRD dev-5: a client can switch each card type off; then max-cards, in order.
@@ -224,8 +219,9 @@ export async function runHookCall(
   };
 }
 
-function unreadableReason(paths: readonly string[]): string {
-  return `parts of the order could not be read (${paths.join(', ')})`;
+/** Every order of these screenings that would get a card gets a failed check instead. */
+function failEach(screenings: readonly OrderScreening[], error: string): OrderOutcome[] {
+  return screenings.map((screening) => (answersFor({ screening }) ? { screening, result: { evaluation: null, skipped: [], error } } : { screening }));
 }
 
 /**
@@ -254,8 +250,7 @@ async function evaluateOrders(
     // The evaluation itself broke (its thread ran out of memory, say): every order it would have answered gets a
     // failed check, never silence. Which those are comes from the draft orders alone.
     const screened = subset.screened ?? (await deps.evaluator.screen(subset, signal)).orders.map((o) => o.screening);
-    const failed: OrderEvaluationResult = { evaluation: null, skipped: [], error: `the policy could not be evaluated (${error.message})` };
-    return { orders: screened.map((screening): OrderOutcome => (answersFor({ screening }) ? { screening, result: failed } : { screening })), leftOut: [] };
+    return { orders: failEach(screened, `the policy could not be evaluated (${error.message})`), leftOut: [] };
   });
   evaluated.orders.forEach((outcome, j) => {
     const i = missing[j];

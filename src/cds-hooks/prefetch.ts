@@ -51,9 +51,15 @@ function dedupe(resources: FhirResource[]): FhirResource[] {
   });
 }
 
-/** Whether the prefetch holds every key of the record (sent, or sent as null: no data), so nothing need be fetched. */
+/** What the EHR sent for one key: no data (null), the data, or nothing usable (to be fetched). */
+function prefetchState(provided: Resource | null | undefined): 'empty' | 'hit' | 'miss' {
+  if (provided === null) return 'empty';
+  return isUsable(provided) ? 'hit' : 'miss';
+}
+
+/** Whether the prefetch holds every key of the record, so nothing need be fetched. */
 export function prefetchComplete(service: LoadedService, request: HookRequest): boolean {
-  return [...service.templates.keys()].every((key) => request.prefetch[key] === null || isUsable(request.prefetch[key]));
+  return [...service.templates.keys()].every((key) => prefetchState(request.prefetch[key]) !== 'miss');
 }
 
 export async function gatherPatientRecord(
@@ -69,17 +75,10 @@ export async function gatherPatientRecord(
   const missing: { key: string; query: string | undefined }[] = [];
   for (const [key, template] of service.templates) {
     const provided = request.prefetch[key];
-    if (provided === null) {
-      metrics?.prefetch(key, 'empty');
-      continue;
-    }
-    if (isUsable(provided)) {
-      metrics?.prefetch(key, 'hit');
-      resources.push(...resourcesOf(provided));
-    } else {
-      metrics?.prefetch(key, 'miss');
-      missing.push({ key, query: template.render(request.context) });
-    }
+    const state = prefetchState(provided);
+    metrics?.prefetch(key, state);
+    if (state === 'hit') resources.push(...resourcesOf(provided as Resource));
+    if (state === 'miss') missing.push({ key, query: template.render(request.context) });
   }
   if (missing.length === 0) return { record: dedupe(resources), fetchedKeys: [], truncatedKeys: [] };
 
