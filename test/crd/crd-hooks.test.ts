@@ -12,7 +12,7 @@ import type { Card } from '../../src/cds-hooks/types';
 import type { SystemAction } from '../../src/crd/system-actions';
 import { COVERAGE_INFORMATION_URL } from '../../src/crd/coverage-information';
 import { SANDBOX_PAYER } from '../../src/crd/payers';
-import { closedPort, draftBundle, fullPrefetch, makeApp, PATIENT_ID, RecordingEngine, SELECT, SIGN, signRequest, testConfig, unreadRecord } from '../cds-hooks/helpers';
+import { closedPort, draftBundle, fullPrefetch, makeApp, PATIENT_ID, RecordingEngine, SELECT, serviceRequest, SIGN, signRequest, testConfig, unreadRecord } from '../cds-hooks/helpers';
 import { errorCodeOf, messageOf } from '../support/operation-outcome';
 import { validateCoverageInformation, validateOrderProfile } from './support/structure-validator';
 import { runHookCall } from '../../src/cds-hooks/hook-call';
@@ -24,18 +24,9 @@ import { loadPacks } from '../../src/packs/load-packs';
 const PAYER_ID = SANDBOX_PAYER.identifiers[0];
 const subject = { reference: `Patient/${PATIENT_ID}` };
 
+/** A pump order as CRD wants it: with its date and requester. */
 function order(id: string, overrides: Partial<ServiceRequest> = {}): ServiceRequest {
-  return {
-    resourceType: 'ServiceRequest',
-    id,
-    status: 'draft',
-    intent: 'order',
-    code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '62362' }] },
-    subject,
-    authoredOn: '2026-06-15',
-    requester: { reference: 'Practitioner/hooks-test-dr' },
-    ...overrides,
-  };
+  return serviceRequest(id, { authoredOn: '2026-06-15', requester: { reference: 'Practitioner/hooks-test-dr' }, ...overrides });
 }
 
 const pumpDevice: DeviceRequest = {
