@@ -13,7 +13,7 @@
  * 4. a soak at the clean rate, RSS sampled;
  * 5. the fault suite: gzip FHIR answers that inflate to 100 MB, gzip request bodies that inflate to
  *    20 MB while normal calls run, and slow sockets (partial headers, partial body); then RSS
- *    against its baseline.
+ *    against its baseline, 3 s after the suite and again after 12 s without calls.
  * Each call's record differs from every other (uniqueBody), so none is answered from the cache.
  * `--root` runs another checkout's service (e.g. main before a change) the same way.
  */
@@ -27,6 +27,8 @@ const SIGN = '/cds-services/intrathecal-pump-order-sign';
 const CLIENT_TIMEOUT_MS = 10_000;
 const HEADERS_TIMEOUT_MS = 3_000;
 const REQUEST_TIMEOUT_MS = 5_000;
+/** Seconds without calls after the fault suite's RSS figure, before RSS is read once more. */
+const QUIET_SECONDS = 12;
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -214,6 +216,11 @@ async function faultSuite(service: RunningService, pool: Pool, bombBase: string)
   );
 }
 
+/** A difference in MiB with its sign: +74, -3. */
+function signed(mib: number): string {
+  return `${mib >= 0 ? '+' : ''}${mib.toFixed(0)}`;
+}
+
 async function main(): Promise<void> {
   const bomb = await gzipBombServer();
   const service = await startService(
@@ -263,10 +270,14 @@ async function main(): Promise<void> {
     await faultSuite(service, pool, bomb.base);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const after = rssMiB(service.pid);
-    console.log(`RSS after the fault suite: ${after.toFixed(0)} MiB (baseline ${baseline.toFixed(0)} MiB, +${(after - baseline).toFixed(0)} MiB)`);
+    console.log(`RSS after the fault suite: ${after.toFixed(0)} MiB (baseline ${baseline.toFixed(0)} MiB, ${signed(after - baseline)} MiB)`);
+    // V8 gives unused heap back once the process has been quiet for a while (its memory reducer starts after 8 s).
+    await new Promise((resolve) => setTimeout(resolve, QUIET_SECONDS * 1000));
+    const quiet = rssMiB(service.pid);
+    console.log(`RSS ${QUIET_SECONDS + 3} s after the fault suite, no calls: ${quiet.toFixed(0)} MiB (${signed(quiet - baseline)} MiB)`);
     console.log(
       `DONE-WHEN under 3x: client timeouts ${overload.timeouts}; 503 within 100 ms ${overload.refusedWithin100}/${overload.refused503}; served p99 ${ms(overload.servedP99)} ms; ` +
-        `RSS after faults +${(after - baseline).toFixed(0)} MiB; run took ${((performance.now() - run0) / 1000).toFixed(0)} s`,
+        `RSS after faults ${signed(after - baseline)} MiB (${signed(quiet - baseline)} MiB once quiet); run took ${((performance.now() - run0) / 1000).toFixed(0)} s`,
     );
   } finally {
     await pool.close();

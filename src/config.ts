@@ -34,6 +34,8 @@ export interface Config {
    * the workers; 0 evaluates on the event loop. `maxHeapMb` bounds each thread's heap.
    */
   evaluation: { threads: number; maxHeapMb: number };
+  /** V8's heap growth past the live data, in percent (src/server/heap-growth.ts); 0 leaves V8's own choice. */
+  heapGrowingPercent: number;
   /** Evaluation cache (src/cds-hooks/evaluation-cache.ts); 0 entries turns it off. */
   evaluationCache: { maxEntries: number; ttlSeconds: number };
   /** Da Vinci CRD: the payer served (CRD_PAYERS) and whether a call without its Coverage is refused (CRD_REQUIRE_COVERAGE). */
@@ -93,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
       addressRateLimitBurst: Math.max(1, int(env, 'ADDRESS_RATE_LIMIT_BURST', 120)),
     },
     evaluation: { threads, maxHeapMb: Math.max(64, int(env, 'EVALUATION_THREAD_HEAP_MB', 512)) },
+    heapGrowingPercent: int(env, 'HEAP_GROWING_PERCENT', 50),
     admission: {
       // Two calls per thread: one evaluating while the other reads its record or writes its answer on the event loop.
       maxInFlight: Math.max(1, int(env, 'HOOK_MAX_IN_FLIGHT', 2 * Math.max(1, threads))),

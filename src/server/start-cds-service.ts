@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../logging/logger';
 import { installGracefulShutdown } from '../ops/shutdown';
 import { loadPacks, type PolicyPack } from '../packs/load-packs';
 import { describeTrustMode, loadSecurityConfig, type SecurityConfig } from '../security/config';
+import { limitHeapGrowth } from './heap-growth';
 import { createCdsHttpServer } from './http-server';
 import { loadAdminToken } from '../admin/admin-routes';
 import { loadStorageConfig } from '../storage/config';
@@ -55,6 +56,8 @@ export async function startCdsService(options: {
     logger.warn({ insurer: config.crd.payer.insurer }, 'CRD_PAYERS is unset: answering for the sandbox payer only; set it to the payer this deployment serves');
   }
 
+  // Before anything grows the heap, and before the threads start (V8 flags are per process).
+  limitHeapGrowth(config.heapGrowingPercent);
   const started = performance.now();
   const packs = loadPacks();
   // Evaluation runs in threads, each with its own engine; with none, on the event loop (EVALUATION_THREADS=0).
