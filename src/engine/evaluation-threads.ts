@@ -10,8 +10,8 @@
  * running, its thread is stopped and replaced: a record that takes too long cannot hold a core past its call.
  * A thread that dies (out of its heap limit, say) fails the call it was running and is replaced.
  */
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerThreadEntry } from '../worker-thread-entry';
 import { EvaluationStopped, type CallEvaluation, type CallEvaluator } from './call-evaluator';
 import type { ThreadReply, ThreadRequest, ThreadStart } from './evaluation-thread-messages';
 
@@ -38,15 +38,7 @@ interface Slot {
   running?: { id: number; task: Task };
 }
 
-/**
- * The thread's entry. Under tsx or ts-jest the sources are TypeScript, which a new thread loads through tsx's
- * CommonJS hook (tsx is then installed: it is how TypeScript runs at all).
- */
-const entryFile = path.join(__dirname, `evaluation-thread${path.extname(__filename)}`);
-const threadEntry =
-  path.extname(__filename) === '.ts'
-    ? { code: `require('tsx/cjs'); require(${JSON.stringify(entryFile)});`, eval: true }
-    : { code: entryFile, eval: false };
+const threadEntry = workerThreadEntry(__filename, 'evaluation-thread');
 
 /**
  * Each thread's young generation, in MB. Under a high allocation rate V8 lets it grow to about 48 MB per isolate

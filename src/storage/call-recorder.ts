@@ -15,9 +15,9 @@ export interface CallRecorderOptions {
   spool: CallSpool;
   logger: Logger;
   /**
-   * How long records gather before a batch is written, ms. Batching keeps the writes off most calls'
-   * path (with PGlite the database runs on this thread); the price is that a crash loses at most
-   * this much of the queue.
+   * How long records gather before a batch is written, ms. Batching keeps the writes off every call's
+   * path and makes one commit serve several records; the price is that a crash loses at most this
+   * much of the queue.
    */
   batchDelayMs?: number;
   /** Most records waiting in memory; beyond it they go straight to the spool. */
@@ -33,7 +33,10 @@ export interface CallRecorderStats {
   waitingInSpool: number;
 }
 
-/** About 5 ms of PGlite work per transaction for 50-resource calls: short enough not to hold up a refusal. */
+/**
+ * About 5 ms of PGlite work per transaction for 50-resource calls. PGlite has one session, so other statements (a
+ * token's replay check, feedback) wait for the transaction under way: short ones keep that wait short.
+ */
 const RECORDS_PER_TRANSACTION = 4;
 
 export class CallRecorder {
@@ -162,10 +165,8 @@ export class CallRecorder {
   }
 
   /**
-   * Small transactions (a few records each), with a turn of the event loop between them: with PGlite the database
-   * runs on this thread, and a whole batch written in one go would hold up every request behind it (a 503 that
-   * should take milliseconds would wait for it). A transaction per record would cost a commit each. Each record is
-   * written whole or not at all.
+   * Small transactions (a few records each), so that a large batch does not hold PGlite's one session for long; a
+   * transaction per record would cost a commit each. Each record is written whole or not at all.
    */
   private async write(records: CallRecord[]): Promise<void> {
     for (let i = 0; i < records.length; i += RECORDS_PER_TRANSACTION) {
@@ -173,7 +174,6 @@ export class CallRecorder {
       await this.options.db.transaction(async (tx) => {
         for (const record of chunk) await insertCallRecord(tx, record);
       });
-      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }

@@ -1,12 +1,12 @@
 /**
  * One SQL interface over two engines: PostgreSQL through `pg` (production, DATABASE_URL) and
- * PGlite, PostgreSQL compiled to WASM running in this process on a data folder (the default, so
+ * PGlite, PostgreSQL compiled to WASM in a thread of this process on a data folder (the default, so
  * `npm start` needs no database server). Both speak the same SQL with `$n` parameters; the code
  * above this module never knows which one it has.
  */
-import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
 import type { Logger } from '../logging/logger';
+import { openPgliteThread } from './pglite-thread-client';
 
 export interface QueryResult<Row> {
   rows: Row[];
@@ -95,27 +95,13 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
  */
 const PGLITE_SHARED_BUFFERS = '16MB';
 
+/** PGlite in a thread of its own (./pglite-thread-client.ts), so its statements never hold up the event loop. */
 async function openPglite(dataDir: string | undefined): Promise<Database> {
-  let db: PGlite;
   try {
-    db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
+    return await openPgliteThread({ dataDir, settings: { shared_buffers: PGLITE_SHARED_BUFFERS } });
   } catch (error) {
     throw new Error(`cannot open the embedded database in ${dataDir ?? 'memory'} (DATA_DIR): ${messageOf(error)}`);
   }
-  const adapt = <Row>(result: { rows: unknown[]; affectedRows?: number }): QueryResult<Row> => ({
-    rows: result.rows as Row[],
-    rowCount: result.affectedRows || result.rows.length,
-  });
-  return {
-    engine: 'pglite',
-    query: async (sql, params) => adapt(await db.query(sql, params)),
-    exec: async (sql) => void (await db.exec(sql)),
-    transaction: (work) =>
-      db.transaction((tx) =>
-        work({ query: async (sql, params) => adapt(await tx.query(sql, params)), exec: async (sql) => void (await tx.exec(sql)) }),
-      ),
-    close: () => db.close(),
-  };
 }
 
 /** The URL without its password, for messages. */
