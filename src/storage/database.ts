@@ -40,7 +40,7 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options.dataDir);
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options.dataDir, options.logger);
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
@@ -96,9 +96,11 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 const PGLITE_SHARED_BUFFERS = '16MB';
 
 /** PGlite in a thread of its own (./pglite-thread-client.ts), so its statements never hold up the event loop. */
-async function openPglite(dataDir: string | undefined): Promise<Database> {
+async function openPglite(dataDir: string | undefined, logger: Logger | undefined): Promise<Database> {
   try {
-    return await openPgliteThread({ dataDir, settings: { shared_buffers: PGLITE_SHARED_BUFFERS } });
+    return await openPgliteThread({ dataDir, settings: { shared_buffers: PGLITE_SHARED_BUFFERS } }, (reason) =>
+      logger?.error({ reason }, 'the embedded database stopped; call records wait in the spool until the service restarts'),
+    );
   } catch (error) {
     throw new Error(`cannot open the embedded database in ${dataDir ?? 'memory'} (DATA_DIR): ${messageOf(error)}`);
   }

@@ -32,15 +32,25 @@ export class PgliteStatementError extends Error {
 
 const threadEntry = workerThreadEntry(__filename, 'pglite-thread');
 
-export async function openPgliteThread(start: PgliteThreadStart): Promise<Database> {
+/**
+ * Starts the thread and opens PGlite in it. `onStopped` is told if the thread stops other than by `close()`: every
+ * statement then fails (the call recorder keeps its records in the spool), and a restart of the service reopens the
+ * folder.
+ */
+export async function openPgliteThread(start: PgliteThreadStart, onStopped?: (reason: string) => void): Promise<Database> {
   const worker = new Worker(threadEntry.code, { eval: threadEntry.eval, execArgv: [], workerData: start satisfies PgliteThreadStart });
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let stopped: Error | undefined;
+  let opened = false;
+  let closing = false;
 
   await new Promise<void>((resolve, reject) => {
     worker.on('message', (reply: PgliteReply) => {
-      if (reply.kind === 'ready') return resolve();
+      if (reply.kind === 'ready') {
+        opened = true;
+        return resolve();
+      }
       if (reply.kind === 'failed') {
         stopped = new Error(reply.message);
         void worker.terminate();
@@ -59,6 +69,7 @@ export async function openPgliteThread(start: PgliteThreadStart): Promise<Databa
       reject(error);
     });
     worker.on('exit', (code) => {
+      if (opened && !closing) onStopped?.(`the database thread stopped (exit ${code})`);
       stopped ??= new Error(`the database thread stopped (exit ${code})`);
       reject(stopped);
       for (const waiting of pending.values()) waiting.reject(stopped);
@@ -107,6 +118,7 @@ export async function openPgliteThread(start: PgliteThreadStart): Promise<Databa
       }),
     close: () =>
       inTurn(async () => {
+        closing = true;
         if (!stopped) await send({ op: 'close' });
         stopped = new Error('the database is closed');
         await worker.terminate();
