@@ -3,7 +3,8 @@
  * parsed, a fixed card answered: scripts/support/express-floor.ts), both as their own processes on
  * loopback, in one run. Prints median, p95 and p99 and the ratio to the floor for 50 and 5,000
  * resources, sequential and at concurrency 8, the second call of an order-select/order-sign pair
- * (evaluation cache), cold start and RSS.
+ * (evaluation cache), cold start and RSS; at concurrency 8 also the service's CPU time per call, which other load on a
+ * shared machine disturbs less than it does throughput.
  *
  *   npm run bench:hooks -- [--workers N] [--calls 200] [--root /path/to/other/checkout]
  *
@@ -14,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Pool } from 'undici';
-import { childPids, freePort, hookBody, largerRecord, ms, percentile, rssMiB, startService, uniqueBody, type RunningService } from './support/hook-load';
+import { childPids, cpuMs, freePort, hookBody, largerRecord, ms, percentile, rssMiB, startService, uniqueBody, type RunningService } from './support/hook-load';
 
 const SIGN = '/cds-services/intrathecal-pump-order-sign';
 const SELECT = '/cds-services/intrathecal-pump-order-select';
@@ -143,9 +144,11 @@ async function main(): Promise<void> {
       takeRefused();
       console.log(`-- ${size} resources, request ${(template.length / 1024).toFixed(0)} KiB, ${calls} calls per line`);
       row('sequential', await sequential(targets.service, template, calls), await sequential(targets.floor, template, calls));
+      const cpuBefore = cpuMs(service.pid);
       const sc = await concurrent(targets.service, template, calls * 2, 8);
+      const serviceCpu = (cpuMs(service.pid) - cpuBefore) / (calls * 2);
       const fc = await concurrent(targets.floor, template, calls * 2, 8);
-      row('concurrency 8', sc.times, fc.times, `   throughput ${sc.perSecond.toFixed(1)} vs ${fc.perSecond.toFixed(1)} calls/s`);
+      row('concurrency 8', sc.times, fc.times, `   throughput ${sc.perSecond.toFixed(1)} vs ${fc.perSecond.toFixed(1)} calls/s; service CPU ${ms(serviceCpu)} ms/call`);
     }
     // order-select then order-sign with the same record: the second is answered from the evaluation cache.
     const pair = hookBody(largerRecord(50));
