@@ -10,9 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { workerThreadEntry } from '../worker-thread-entry';
 import type { Database, QueryResult, Queryable } from './database';
-import type { PgliteReply, PgliteRequest, PgliteThreadStart } from './pglite-thread-messages';
-
-type Statement = { op: 'query'; sql: string; params?: unknown[] } | { op: 'exec'; sql: string } | { op: 'close' };
+import type { PgliteReply, PgliteRequest, PgliteStatement, PgliteThreadStart } from './pglite-thread-messages';
 
 interface Pending {
   resolve: (result: QueryResult<unknown>) => void;
@@ -38,7 +36,7 @@ const threadEntry = workerThreadEntry(__filename, 'pglite-thread');
  * folder.
  */
 export async function openPgliteThread(start: PgliteThreadStart, onStopped?: (reason: string) => void): Promise<Database> {
-  const worker = new Worker(threadEntry.code, { eval: threadEntry.eval, execArgv: [], workerData: start satisfies PgliteThreadStart });
+  const worker = new Worker(threadEntry.code, { eval: threadEntry.eval, execArgv: [], workerData: start });
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let stopped: Error | undefined;
@@ -78,13 +76,13 @@ export async function openPgliteThread(start: PgliteThreadStart, onStopped?: (re
   });
   worker.unref();
 
-  const send = (statement: Statement): Promise<QueryResult<unknown>> =>
+  const send = (statement: PgliteStatement): Promise<QueryResult<unknown>> =>
     new Promise((resolve, reject) => {
       if (stopped) return reject(stopped);
       const id = nextId++;
       pending.set(id, { resolve, reject });
       if (pending.size === 1) worker.ref();
-      worker.postMessage({ ...statement, id } as PgliteRequest);
+      worker.postMessage({ ...statement, id } satisfies PgliteRequest);
     });
 
   // Turns: each single statement or whole transaction waits for the one before it.

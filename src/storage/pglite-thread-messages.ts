@@ -7,10 +7,10 @@ export interface PgliteThreadStart {
   settings: Record<string, string>;
 }
 
-export type PgliteRequest =
-  | { id: number; op: 'query'; sql: string; params?: unknown[] }
-  | { id: number; op: 'exec'; sql: string }
-  | { id: number; op: 'close' };
+/** What the client asks of the thread. */
+export type PgliteStatement = { op: 'query'; sql: string; params?: unknown[] } | { op: 'exec'; sql: string } | { op: 'close' };
+
+export type PgliteRequest = PgliteStatement & { id: number };
 
 /** A database error, as plain data: its message and, when PostgreSQL gave one, its SQLSTATE code. */
 export interface PgliteError {

@@ -1,7 +1,7 @@
 /**
  * Entry of the thread that owns PGlite (./pglite-thread-client.ts starts it). PGlite is PostgreSQL compiled to WASM,
- * and every statement it runs is CPU work on the thread that calls it; here that is not the event loop. It answers
- * one statement at a time, in the order they arrive; the client keeps transactions whole.
+ * and every statement it runs is CPU work on the thread that calls it; here that is not the event loop. The client
+ * (./pglite-thread-client.ts) sends one statement or one whole transaction at a time.
  */
 import { PGlite } from '@electric-sql/pglite';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -25,27 +25,24 @@ async function main(): Promise<void> {
     port.postMessage({ kind: 'failed', message: asError(error).message } satisfies PgliteReply);
     return;
   }
-  // Statements run one after another: a transaction's statements arrive in order, with nothing between them.
-  let previous: Promise<void> = Promise.resolve();
-  port.on('message', (request: PgliteRequest) => {
-    previous = previous.then(async () => {
-      let reply: PgliteReply;
-      try {
-        if (request.op === 'query') {
-          const result = await db.query(request.sql, request.params);
-          reply = { kind: 'done', id: request.id, rows: result.rows, rowCount: result.affectedRows || result.rows.length };
-        } else if (request.op === 'exec') {
-          await db.exec(request.sql);
-          reply = { kind: 'done', id: request.id, rows: [], rowCount: 0 };
-        } else {
-          await db.close();
-          reply = { kind: 'done', id: request.id, rows: [], rowCount: 0 };
-        }
-      } catch (error) {
-        reply = { kind: 'error', id: request.id, error: asError(error) };
+  // PGlite runs its statements one at a time, in the order they come; the client keeps a transaction's together.
+  port.on('message', async (request: PgliteRequest) => {
+    let reply: PgliteReply;
+    try {
+      if (request.op === 'query') {
+        const result = await db.query(request.sql, request.params);
+        reply = { kind: 'done', id: request.id, rows: result.rows, rowCount: result.affectedRows || result.rows.length };
+      } else if (request.op === 'exec') {
+        await db.exec(request.sql);
+        reply = { kind: 'done', id: request.id, rows: [], rowCount: 0 };
+      } else {
+        await db.close();
+        reply = { kind: 'done', id: request.id, rows: [], rowCount: 0 };
       }
-      port.postMessage(reply);
-    });
+    } catch (error) {
+      reply = { kind: 'error', id: request.id, error: asError(error) };
+    }
+    port.postMessage(reply);
   });
   port.postMessage({ kind: 'ready' } satisfies PgliteReply);
 }
