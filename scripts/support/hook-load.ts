@@ -141,18 +141,22 @@ export function ms(value: number): string {
   return Number.isNaN(value) ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(1);
 }
 
-/** Resident set size of a process and its children (the cluster workers), in MiB; Linux /proc. */
-export function rssMiB(pid: number): number {
-  const pids = [pid, ...childPids(pid)];
-  let kb = 0;
-  for (const p of pids) {
+/** A figure read from /proc for a process and each of its children (the cluster workers), summed. */
+function sumOverProcessTree(pid: number, read: (pid: number) => number): number {
+  let sum = 0;
+  for (const p of [pid, ...childPids(pid)]) {
     try {
-      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      kb += match ? Number(match[1]) : 0;
+      sum += read(p);
     } catch {
       // exited meanwhile
     }
   }
+  return sum;
+}
+
+/** Resident set size of a process and its children (the cluster workers), in MiB; Linux /proc. */
+export function rssMiB(pid: number): number {
+  const kb = sumOverProcessTree(pid, (p) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0));
   return kb / 1024;
 }
 
@@ -161,16 +165,11 @@ export function rssMiB(pid: number): number {
  * disturbed than throughput by other load on a shared machine. /proc counts in clock ticks of 10 ms (USER_HZ 100).
  */
 export function cpuMs(pid: number): number {
-  let ticks = 0;
-  for (const p of [pid, ...childPids(pid)]) {
-    try {
-      // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited meanwhile
-    }
-  }
+  const ticks = sumOverProcessTree(pid, (p) => {
+    // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  });
   return ticks * 10;
 }
 
