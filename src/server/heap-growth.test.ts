@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { runTsxScript } from '../../test/support/tsx-child';
 
 /**
  * A child process keeps 30-odd MB live and allocates objects that survive a while (as requests in flight do), then
@@ -20,8 +19,7 @@ process.stdout.write(JSON.stringify({ peakMb: peak / 1048576, live: live.length 
 `;
 
 async function peakHeapMb(percent: number): Promise<number> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', CHURN, String(percent)], { timeout: 60_000 });
-  return (JSON.parse(stdout) as { peakMb: number }).peakMb;
+  return (JSON.parse(await runTsxScript(CHURN, [String(percent)])) as { peakMb: number }).peakMb;
 }
 
 describe('limitHeapGrowth', () => {

@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { runTsxScript } from '../../test/support/tsx-child';
 import type { Database } from './database';
 import { openPgliteThread, PgliteStatementError } from './pglite-thread-client';
 
@@ -63,7 +62,6 @@ describe('PGlite in its own thread', () => {
       const { openPgliteThread } = require(${JSON.stringify(path.join(__dirname, 'pglite-thread-client.ts'))});
       openPgliteThread({ settings: {} }).then((db) => db.query('SELECT 41 + 1 AS n')).then((r) => console.log(r.rows[0].n));
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { timeout: 20_000 });
-    expect(stdout.trim()).toBe('42');
+    expect((await runTsxScript(script, [], 20_000)).trim()).toBe('42');
   }, 30_000);
 });
